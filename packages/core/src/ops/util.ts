@@ -1,0 +1,204 @@
+/**
+ * What every op does before and after its kernel: argument checks, turning numbers into
+ * tensors, output allocation, materialising strided inputs for backends that need it, and
+ * reporting to the recorder. Kept free of allocation beyond the output on the common path.
+ * @module
+ */
+import type { Backend, DataArray, DType, View } from '../backend/types.js';
+import { engine, getBackend } from '../engine.js';
+import { ArgumentError, BackendError, DTypeError } from '../errors.js';
+import { fmtShape, sizeOf, stridesOf } from '../shape.js';
+import { Tensor } from '../tensor.js';
+
+/** A tensor or a JS number/boolean (a number takes the other operand's dtype when it can). */
+export type Operand = Tensor | number | boolean;
+
+/** Throws unless `x` is a live Tensor. */
+export function live(x: unknown, op: string, what = 'x'): Tensor {
+  if (!(x instanceof Tensor)) {
+    throw new ArgumentError(op, `${what} must be a Tensor, got ${x === null ? 'null' : Array.isArray(x) ? 'an array (wrap it with tensor())' : typeof x}`);
+  }
+  if (x.disposed) x.assertLive(op);
+  return x;
+}
+
+/** The backend shared by the tensors, or a BackendError naming both when they differ. */
+export function backendOf(op: string, a: Tensor, b?: Tensor, c?: Tensor): Backend {
+  const be = a.backend;
+  for (const t of [b, c]) {
+    if (t !== undefined && t.backend !== be) {
+      throw new BackendError(op, `tensors live on different backends ('${be.name}' and '${t.backend.name}'); move one with moveTo()`);
+    }
+  }
+  return be;
+}
+
+/** A new contiguous output tensor on `backend`. */
+export function output(backend: Backend, dtype: DType, shape: readonly number[]): Tensor {
+  return new Tensor(backend, backend.storage.alloc(dtype, sizeOf(shape)), dtype, shape);
+}
+
+/** A new tensor sharing `x`'s storage with another shape/strides/offset (a view). */
+export function view(x: Tensor, shape: readonly number[], strides: readonly number[], offset: number): Tensor {
+  x.backend.storage.retain(x.buf);
+  return new Tensor(x.backend, x.buf, x.dtype, shape, strides, offset);
+}
+
+/** A second handle on the same storage and layout (the recorder keeps these). */
+export function alias(x: Tensor): Tensor {
+  return view(x, x.shape, x.strides, x.offset);
+}
+
+/** A 0-d tensor holding `v` on `backend`. */
+export function scalarOn(backend: Backend, v: number, dtype: DType): Tensor {
+  const buf = backend.storage.alloc(dtype, 1);
+  backend.kernels.fill({ buf, dtype, shape: [], strides: [], offset: 0, size: 1 }, v);
+  return new Tensor(backend, buf, dtype, []);
+}
+
+/** The dtype a JS number needs alone. */
+export function dtypeOfNumber(v: number | boolean): DType {
+  return typeof v === 'boolean' ? 'bool' : Number.isInteger(v) ? 'int32' : 'float32';
+}
+
+/**
+ * Resolves two operands to tensors on one backend and their common dtype. Numbers adopt the
+ * tensor's dtype unless they need a wider one (2.5 with an int32 tensor gives float32).
+ * Returns which operands were created here (and must be disposed after the op).
+ */
+export function operands(op: string, a: Operand, b: Operand): [Tensor, Tensor, DType, boolean, boolean] {
+  const ta = a instanceof Tensor;
+  const tb = b instanceof Tensor;
+  if (ta && tb) {
+    live(a, op, 'a');
+    live(b, op, 'b');
+    backendOf(op, a, b);
+    const dtype = a.dtype === b.dtype ? a.dtype : widen(a.dtype, b.dtype);
+    return [a, b, dtype, false, false];
+  }
+  if (ta) {
+    live(a, op, 'a');
+    const bn = number(b, op, 'b');
+    const dtype = widen(a.dtype, weakDtype(bn, a.dtype));
+    return [a, scalarOn(a.backend, +bn, dtype), dtype, false, true];
+  }
+  if (tb) {
+    live(b, op, 'b');
+    const an = number(a, op, 'a');
+    const dtype = widen(b.dtype, weakDtype(an, b.dtype));
+    return [scalarOn(b.backend, +an, dtype), b, dtype, true, false];
+  }
+  const an = number(a, op, 'a');
+  const bn = number(b, op, 'b');
+  const dtype = widen(dtypeOfNumber(an), dtypeOfNumber(bn));
+  const be = getBackend();
+  return [scalarOn(be, +an, dtype), scalarOn(be, +bn, dtype), dtype, true, true];
+}
+
+function number(v: unknown, op: string, what: string): number | boolean {
+  if (typeof v === 'number' || typeof v === 'boolean') return v;
+  throw new ArgumentError(op, `${what} must be a Tensor or a number, got ${Array.isArray(v) ? 'an array (wrap it with tensor())' : typeof v}`);
+}
+
+function weakDtype(v: number | boolean, other: DType): DType {
+  if (typeof v === 'boolean') return 'bool';
+  if (other === 'float32') return 'float32';
+  return Number.isInteger(v) ? 'int32' : 'float32';
+}
+
+function widen(a: DType, b: DType): DType {
+  if (a === 'float32' || b === 'float32') return 'float32';
+  if (a === 'int32' || b === 'int32') return 'int32';
+  return 'bool';
+}
+
+/** Throws a DTypeError unless `x.dtype` is one of `allowed`. */
+export function expectDType(op: string, x: Tensor, allowed: readonly DType[], what = 'x'): void {
+  if (!allowed.includes(x.dtype)) {
+    throw new DTypeError(op, `${what} has dtype ${x.dtype} ${fmtShape(x.shape)}; expected ${allowed.join(' or ')}`);
+  }
+}
+
+/** Temporary buffers made to hand contiguous inputs to a backend that needs them. */
+const temps: { backend: Backend; buf: View['buf'] }[] = [];
+
+/**
+ * The view a kernel should see for `t`: `t` itself, or (on a backend without strided
+ * inputs) a contiguous copy released by {@link releaseTemps}.
+ */
+export function input(t: View & { backend?: Backend }, backend: Backend): View {
+  if (backend.caps.stridedInputs || isContiguousView(t)) return t;
+  const buf = backend.storage.alloc(t.dtype, t.size);
+  const out: View = { buf, dtype: t.dtype, shape: t.shape, strides: stridesOf(t.shape), offset: 0, size: t.size };
+  backend.kernels.copy(t, out);
+  temps.push({ backend, buf });
+  return out;
+}
+
+/** Releases the copies {@link input} made. */
+export function releaseTemps(): void {
+  while (temps.length > 0) {
+    const t = temps.pop()!;
+    t.backend.storage.release(t.buf);
+  }
+}
+
+/** True if a view is row-major without gaps. */
+export function isContiguousView(v: View): boolean {
+  let s = 1;
+  for (let i = v.shape.length - 1; i >= 0; i--) {
+    const d = v.shape[i]!;
+    if (d !== 1 && v.strides[i] !== s) return false;
+    s *= d;
+  }
+  return true;
+}
+
+/** Tells the recorder (autograd) about an op, when one is installed. */
+export function record(name: string, inputs: readonly Tensor[], out: Tensor, attrs: Record<string, unknown> = {}): void {
+  const r = engine.recorder;
+  if (r !== null) r({ name, inputs, output: out, attrs });
+}
+
+/**
+ * Runs `compute` (a fused kernel or its decomposition) with recording paused, then records
+ * one op: the recorder sees a fused op and its fallback identically.
+ */
+export function recorded(name: string, inputs: readonly Tensor[], attrs: Record<string, unknown>, compute: () => Tensor): Tensor {
+  const r = engine.recorder;
+  if (r === null) return compute();
+  engine.recorder = null;
+  let out: Tensor;
+  try {
+    out = compute();
+  } finally {
+    engine.recorder = r;
+  }
+  r({ name, inputs, output: out, attrs });
+  return out;
+}
+
+/** The fused kernel `name` of `backend` when fused kernels are on and it has one. */
+export function fusedKernel<K extends keyof Backend['fused']>(backend: Backend, name: K): Backend['fused'][K] | undefined {
+  return engine.fusedEnabled ? backend.fused[name] : undefined;
+}
+
+/** Checks that `v` is a finite integer ≥ `min` (sizes, counts). */
+export function checkInt(op: string, what: string, v: unknown, min = 0): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min) {
+    throw new ArgumentError(op, `${what} must be an integer >= ${min}, got ${String(v)}`);
+  }
+  return v;
+}
+
+/** A tensor on `backend` holding a copy of host `data`. */
+export function constantOn(backend: Backend, dtype: DType, data: DataArray, shape: readonly number[]): Tensor {
+  return new Tensor(backend, backend.storage.upload(dtype, data), dtype, shape);
+}
+
+/** A tensor on `backend` with every element `value`. */
+export function filledOn(backend: Backend, dtype: DType, shape: readonly number[], value: number): Tensor {
+  const out = output(backend, dtype, shape);
+  if (out.size > 0) backend.kernels.fill(out, value);
+  return out;
+}

@@ -1,0 +1,106 @@
+/**
+ * Shape arithmetic: sizes, contiguous strides, broadcasting and axis normalisation.
+ * @module
+ */
+import { ArgumentError, ShapeError } from './errors.js';
+
+/** Formats a shape as `[2,3]` for error messages. */
+export function fmtShape(shape: readonly number[]): string {
+  return `[${shape.join(',')}]`;
+}
+
+/**
+ * Number of elements of a shape (1 for a scalar).
+ * @example sizeOf([2, 3]) // 6
+ */
+export function sizeOf(shape: readonly number[]): number {
+  let n = 1;
+  for (let i = 0; i < shape.length; i++) n *= shape[i]!;
+  return n;
+}
+
+/**
+ * Row-major strides in elements.
+ * @example stridesOf([2, 3, 4]) // [12, 4, 1]
+ */
+export function stridesOf(shape: readonly number[]): number[] {
+  const strides = new Array<number>(shape.length);
+  let s = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    strides[i] = s;
+    s *= shape[i]!;
+  }
+  return strides;
+}
+
+/** True if two shapes are equal. */
+export function shapesEqual(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/**
+ * The NumPy broadcast of two shapes.
+ * @example broadcastShapes([2, 1, 3], [4, 1], 'add') // [2, 4, 3]
+ */
+export function broadcastShapes(a: readonly number[], b: readonly number[], op: string): number[] {
+  if (shapesEqual(a, b)) return a as number[];
+  const rank = Math.max(a.length, b.length);
+  const out = new Array<number>(rank);
+  for (let i = 0; i < rank; i++) {
+    const da = i < rank - a.length ? 1 : a[i - (rank - a.length)]!;
+    const db = i < rank - b.length ? 1 : b[i - (rank - b.length)]!;
+    if (da === db || db === 1) out[i] = da;
+    else if (da === 1) out[i] = db;
+    else {
+      throw new ShapeError(
+        op,
+        `shapes ${fmtShape(a)} and ${fmtShape(b)} cannot broadcast (axis ${i - rank}: ${da} vs ${db})`,
+      );
+    }
+  }
+  return out;
+}
+
+/**
+ * Turns a possibly negative axis into `0..rank-1`, or throws an ArgumentError naming `op`.
+ * @example normAxis(-1, 3, 'sum') // 2
+ */
+export function normAxis(axis: number, rank: number, op: string): number {
+  if (!Number.isInteger(axis) || axis < -rank || axis >= rank) {
+    throw new ArgumentError(
+      op,
+      `axis ${axis} is out of range for rank ${rank} (expected an integer in ${-rank}..${rank - 1})`,
+    );
+  }
+  return axis < 0 ? axis + rank : axis;
+}
+
+/**
+ * Normalises an axis list (undefined = all axes) to sorted unique non-negative axes.
+ * @example normAxes([-1, 0], 3, 'sum') // [0, 2]
+ */
+export function normAxes(axes: number | readonly number[] | undefined, rank: number, op: string): number[] {
+  if (axes === undefined) return Array.from({ length: rank }, (_, i) => i);
+  const list = typeof axes === 'number' ? [axes] : axes;
+  const out = list.map((a) => normAxis(a, rank, op));
+  const sorted = [...new Set(out)].sort((x, y) => x - y);
+  if (sorted.length !== out.length) {
+    throw new ArgumentError(op, `axes ${JSON.stringify(list)} repeat an axis`);
+  }
+  return sorted;
+}
+
+/**
+ * Checks a user-given shape: non-negative integers, at most one -1 when `allowInfer`.
+ * Throws an ArgumentError naming `op`.
+ */
+export function checkShape(shape: readonly number[], op: string): void {
+  if (!Array.isArray(shape)) throw new ArgumentError(op, `shape must be an array of integers, got ${String(shape)}`);
+  for (const d of shape) {
+    if (!Number.isInteger(d) || d < 0) {
+      throw new ArgumentError(op, `shape ${fmtShape(shape)} must hold non-negative integers`);
+    }
+  }
+}
