@@ -104,3 +104,17 @@ export function checkShape(shape: readonly number[], op: string): void {
     }
   }
 }
+
+/**
+ * True if `strides` lay `shape` out row-major without gaps (size-1 axes may have any stride).
+ * @example isRowMajor([2, 3], [3, 1]) // true; isRowMajor([2, 3], [1, 2]) // false
+ */
+export function isRowMajor(shape: readonly number[], strides: readonly number[]): boolean {
+  let s = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    const d = shape[i]!;
+    if (d !== 1 && strides[i] !== s) return false;
+    s *= d;
+  }
+  return true;
+}

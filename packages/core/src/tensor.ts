@@ -6,7 +6,7 @@ import type { Backend, Buf, DataArray, DType, View } from './backend/types.js';
 import { countsFor, engine } from './engine.js';
 import { BackendError, DisposedTensorError } from './errors.js';
 import { formatTensor } from './format.js';
-import { fmtShape, sizeOf, stridesOf } from './shape.js';
+import { fmtShape, isRowMajor, sizeOf, stridesOf } from './shape.js';
 
 interface Held {
   backend: Backend;
@@ -96,13 +96,7 @@ export class Tensor implements View {
 
   /** True if the elements are laid out row-major with no gaps from `offset`. */
   get isContiguous(): boolean {
-    let s = 1;
-    for (let i = this.shape.length - 1; i >= 0; i--) {
-      const d = this.shape[i]!;
-      if (d !== 1 && this.strides[i] !== s) return false;
-      s *= d;
-    }
-    return true;
+    return isRowMajor(this.shape, this.strides);
   }
 
   /** @internal Throws a DisposedTensorError naming `op` if this tensor was disposed. */

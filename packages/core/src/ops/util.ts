@@ -7,7 +7,7 @@
 import type { Backend, DataArray, DType, View } from '../backend/types.js';
 import { engine, getBackend } from '../engine.js';
 import { ArgumentError, BackendError, DTypeError } from '../errors.js';
-import { fmtShape, sizeOf, stridesOf } from '../shape.js';
+import { fmtShape, isRowMajor, sizeOf, stridesOf } from '../shape.js';
 import { Tensor } from '../tensor.js';
 
 /** A tensor or a JS number/boolean (a number takes the other operand's dtype when it can). */
@@ -127,7 +127,7 @@ const temps: { backend: Backend; buf: View['buf'] }[] = [];
  * inputs) a contiguous copy released by {@link releaseTemps}.
  */
 export function input(t: View & { backend?: Backend }, backend: Backend): View {
-  if (backend.caps.stridedInputs || isContiguousView(t)) return t;
+  if (backend.caps.stridedInputs || isRowMajor(t.shape, t.strides)) return t;
   const buf = backend.storage.alloc(t.dtype, t.size);
   const out: View = { buf, dtype: t.dtype, shape: t.shape, strides: stridesOf(t.shape), offset: 0, size: t.size };
   backend.kernels.copy(t, out);
@@ -141,17 +141,6 @@ export function releaseTemps(): void {
     const t = temps.pop()!;
     t.backend.storage.release(t.buf);
   }
-}
-
-/** True if a view is row-major without gaps. */
-export function isContiguousView(v: View): boolean {
-  let s = 1;
-  for (let i = v.shape.length - 1; i >= 0; i--) {
-    const d = v.shape[i]!;
-    if (d !== 1 && v.strides[i] !== s) return false;
-    s *= d;
-  }
-  return true;
 }
 
 /** Tells the recorder (autograd) about an op, when one is installed. */
