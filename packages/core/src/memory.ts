@@ -100,7 +100,7 @@ export function keep<T extends Tensor>(x: T): T {
  * Disposes a tensor, or every tensor in an array or plain object (nested).
  * @example dispose([a, b, { c }]);
  */
-export function dispose(container: TensorContainer): void {
+export function dispose(container: TensorContainer | object): void {
   const set = new Set<Tensor>();
   collect(container, set);
   for (const t of set) t.dispose();

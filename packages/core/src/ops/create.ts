@@ -86,7 +86,10 @@ export function tensor(values: TensorValues, shape?: readonly number[], dtype?: 
     }
     finalShape = shape.slice();
   }
-  const data = toDataArray(flat, dtype);
+  // A typed array of the target type goes to the backend as it is (upload copies it).
+  const data = flat instanceof Float32Array && dtype === 'float32' ? flat
+    : flat instanceof Int32Array && dtype === 'int32' ? flat
+      : toDataArray(flat, dtype);
   const be = getBackend();
   return new Tensor(be, be.storage.upload(dtype, data), dtype, finalShape);
 }
