@@ -84,7 +84,7 @@ export function scatterAdd(indices: View, updates: View, axis: number, out: View
   const outerO = offsetsOf(outerShape, out.strides.slice(0, axis), out.offset);
   const outerU = offsetsOf(outerShape, updates.strides.slice(0, axis), updates.offset);
   const idxU = offsetsOf(indices.shape, updates.strides.slice(axis, axis + ir), 0);
-  const inner = innerRows(out.shape.slice(axis + 1), [out.strides.slice(axis + 1), updates.strides.slice(axis + ir + 1)]);
+  const inner = innerRows(out.shape.slice(axis + 1), [out.strides.slice(axis + 1), updates.strides.slice(axis + ir)]);
   const rowsO = inner.rows[0], rowsU = inner.rows[1], rn = inner.n;
   const so = inner.steps[0], su = inner.steps[1];
   const kind = out.dtype === 'float32' ? 0 : out.dtype === 'int32' ? 1 : 2;

@@ -100,11 +100,13 @@ function standardNormal(shape: readonly number[], seed: number | undefined, op: 
   const [u1, u2] = [slice(u, [0, 0], [1, n]), slice(u, [1, 0], [1, n])];
   const one = sub(1, u1); // (0, 1]: log never sees 0
   const l = log(one);
-  const r = sqrt(mul(l, -2));
-  const c = cos(mul(u2, 2 * Math.PI));
+  const l2 = mul(l, -2);
+  const r = sqrt(l2);
+  const angle = mul(u2, 2 * Math.PI);
+  const c = cos(angle);
   const z = mul(r, c);
   const out = reshape(z, shape);
-  for (const t of [u, u1, u2, one, l, r, c, z]) t.dispose();
+  for (const t of [u, u1, u2, one, l, l2, r, angle, c, z]) t.dispose();
   return out;
 }
 
