@@ -52,7 +52,10 @@ export class Tensor implements View {
   readonly offset: number;
   /** @internal */
   disposed = false;
-  /** @internal Set by `keep`: tidy leaves the tensor alone. */
+  /**
+   * True when tidy scopes must leave this tensor alone (set by `keep`, or directly by code
+   * that manages the handle's lifetime itself and wants no FinalizationRegistry entry).
+   */
   kept = false;
   /** @internal Registered with the FinalizationRegistry. */
   guarded = false;
@@ -99,7 +102,10 @@ export class Tensor implements View {
     return isRowMajor(this.shape, this.strides);
   }
 
-  /** @internal Throws a DisposedTensorError naming `op` if this tensor was disposed. */
+  /**
+   * Throws a DisposedTensorError naming `op` if this tensor was disposed.
+   * @example x.assertLive('myOp')
+   */
   assertLive(op: string): void {
     if (this.disposed) {
       throw new DisposedTensorError(op, `tensor #${this.id} ${fmtShape(this.shape)} ${this.dtype} was disposed`);

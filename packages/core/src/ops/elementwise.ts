@@ -30,12 +30,15 @@ export function broadcastView(t: Tensor, shape: readonly number[]): View {
 export function cast(x: Tensor, dtype: DType): Tensor {
   live(x, 'cast');
   checkDType(dtype, 'cast');
-  if (x.dtype === dtype) return alias(x);
   const be = x.backend;
-  const out = output(be, dtype, x.shape);
-  if (out.size > 0) {
-    be.kernels.cast(input(x, be), out);
-    releaseTemps();
+  let out: Tensor;
+  if (x.dtype === dtype) out = alias(x);
+  else {
+    out = output(be, dtype, x.shape);
+    if (out.size > 0) {
+      be.kernels.cast(input(x, be), out);
+      releaseTemps();
+    }
   }
   record('cast', [x], out, { dtype });
   return out;

@@ -7,9 +7,8 @@ import type { View } from '../backend/types.js';
 import { ArgumentError, DTypeError, IndexError, ShapeError } from '../errors.js';
 import { broadcastShapes, checkShape, fmtShape, normAxes, normAxis, shapesEqual, sizeOf, stridesOf } from '../shape.js';
 import type { Tensor } from '../tensor.js';
-import { arange } from './create.js';
 import { cast, contiguous, equal, where } from './elementwise.js';
-import { backendOf, input, live, output, record, recorded, releaseTemps, view } from './util.js';
+import { backendOf, constantOn, input, live, output, record, recorded, releaseTemps, view } from './util.js';
 
 /**
  * Same values, new shape; one axis may be -1 (inferred). A view when `x` is contiguous.
@@ -430,7 +429,7 @@ export function oneHot(indices: Tensor, depth: number, onValue = 1, offValue = 0
   if (!Number.isInteger(depth) || depth < 1) throw new ArgumentError('oneHot', `depth must be a positive integer, got ${depth}`);
   checkIndices('oneHot', indices, depth, `depth ${depth}`);
   const e = reshape(indices, [...indices.shape, 1]);
-  const r = arange(depth);
+  const r = constantOn(indices.backend, 'int32', Int32Array.from({ length: depth }, (_, i) => i), [depth]);
   let mask: Tensor;
   try {
     mask = equal(e, r);

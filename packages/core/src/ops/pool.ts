@@ -6,7 +6,6 @@
 import type { WindowParams } from '../backend/types.js';
 import type { Tensor } from '../tensor.js';
 import { cast, div, equal, mul } from './elementwise.js';
-import { arange } from './create.js';
 import { broadcastTo, reshape } from './movement.js';
 import { argmax, max, sum } from './reduce.js';
 import { backendOf, constantOn, expectDType, fusedKernel, input, live, output, recorded, releaseTemps } from './util.js';
@@ -115,7 +114,7 @@ export function pool2dBackward(kind: 'max' | 'avg', x: Tensor, dy: Tensor, p: Wi
       const flat = keep(reshape(cols, [n, oh, ow, kh * kw, c]));
       const am = keep(argmax(flat, 3));
       const am5 = keep(reshape(am, [n, oh, ow, 1, c]));
-      const ks = keep(arange(kh * kw));
+      const ks = keep(constantOn(be, 'int32', Int32Array.from({ length: kh * kw }, (_, i) => i), [kh * kw]));
       const ks5 = keep(reshape(ks, [1, 1, 1, kh * kw, 1]));
       const mask = keep(equal(am5, ks5));
       const maskF = keep(cast(mask, 'float32'));
