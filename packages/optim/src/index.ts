@@ -37,3 +37,4 @@ export {
   type HasLearningRate,
 } from './schedules.js';
 export { getOptimizer, listOptimizers } from './registry.js';
+export { sgd, adam, adamw, rmsprop, adagrad, adadelta, adamax, nadam } from './factories.js';
