@@ -76,7 +76,7 @@ Options (train):
   --train-size <n>      training images to use (default 60000)
   --test-size <n>       test images to evaluate on (default 10000)
   --validation-split <f> fraction held out for validation (default 0.2)
-  --seed <n>            make the run reproducible
+  --seed <n>            seed of initialisation, shuffling and dropout (default 0: runs are reproducible)
   --out <dir>           where to save the model and curves.svg (default ./mnist-model)
   --quiet               no progress output
 Options (predict):
@@ -99,7 +99,7 @@ export function parseArgs(argv: readonly string[], print: (line: string) => void
   const args = argv[0] === '--' ? argv.slice(1) : [...argv];
   let command: 'train' | 'predict' = 'train';
   if (args[0] === 'predict' || args[0] === 'train') command = args.shift() as 'train' | 'predict';
-  const train: TrainOptions = { backend: 'js', epochs: 10, batchSize: 32, model: 'mlp', trainSize: 60000, testSize: 10000, out: './mnist-model', validationSplit: 0.2, verbose: 'auto', print };
+  const train: TrainOptions = { backend: 'js', epochs: 10, batchSize: 32, model: 'mlp', trainSize: 60000, testSize: 10000, out: './mnist-model', validationSplit: 0.2, verbose: 'auto', seed: 0, print };
   const pred: PredictOptions = { backend: 'js', modelDir: './mnist-model', count: 20, print };
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
