@@ -6,10 +6,10 @@
  */
 import * as c from '@tessera/core';
 import type { Tensor } from '@tessera/core';
+import { goldenCases, worstMismatch, type Golden, type GoldenCase, type GoldenTensor } from '@tessera/data/golden';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { vjp } from '../src/index.js';
 import { setupBackend, snapshot } from './helpers/backend.js';
-import { goldenCases, worst, type Golden, type GoldenCase, type HostArray } from './helpers/golden.js';
 
 beforeAll(setupBackend);
 
@@ -79,21 +79,21 @@ function opOf(gc: GoldenCase): (...xs: Tensor[]) => Tensor {
   }
 }
 
-function toTensor(h: HostArray): Tensor {
+function toTensor(h: GoldenTensor): Tensor {
   if (h.dtype === 'I32') return c.tensor(Int32Array.from(h.data), h.shape, 'int32');
   return c.tensor(Float32Array.from(h.data), h.shape, 'float32');
 }
 
-function expectClose(got: Tensor, want: HostArray, what: string): void {
+function expectClose(got: Tensor, want: GoldenTensor, what: string): void {
   expect(got.shape, `${what}: shape`).toEqual(want.shape);
   if (want.dtype === 'I32') expect(got.dtype, `${what}: dtype`).toBe('int32');
-  const w = worst(got.dataSync(), want.data, RTOL, ATOL);
+  const w = worstMismatch(got.dataSync(), want.data, RTOL, ATOL);
   expect(w.excess, `${what}: element ${w.index} is ${w.got}, expected ${w.want}`).toBeLessThanOrEqual(0);
 }
 
 /** Replays one case: forward output, and the gradients when the case lists them. */
 function replay(g: Golden, gc: GoldenCase, fused: boolean): void {
-  const get = (name: string): HostArray => {
+  const get = (name: string): GoldenTensor => {
     const t = g.tensors.get(name);
     if (!t) throw new Error(`golden ${gc.id}: tensor ${name} missing`);
     return t;

@@ -1,8 +1,8 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { FormatError } from '@tessera/core';
 import { describe, expect, it } from 'vitest';
+import { goldenDir as findGoldenDir } from '../src/golden.js';
 import {
   fromHostArray,
   parseSafetensors,
@@ -10,10 +10,9 @@ import {
   toHostArray,
   type SafeDType,
   type SafeTensor,
-} from '../src/io/safetensors.js';
+} from '../src/safetensors.js';
 
-const repoRoot = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../..');
-const goldenDir = process.env.TESSERA_GOLDEN_DIR ?? resolve(repoRoot, '../shared/golden');
+const goldenDir = findGoldenDir();
 
 const ITEM: Record<SafeDType, number> = { F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, BOOL: 1 };
 const DTYPES = Object.keys(ITEM) as SafeDType[];

@@ -6,24 +6,24 @@
 import * as c from '@tessera/core';
 import type { Tensor } from '@tessera/core';
 import { vjp } from '@tessera/autograd';
+import { goldenCases, worstMismatch, type GoldenTensor } from '@tessera/data/golden';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { getLoss } from '../src/index.js';
 import { setupBackend, snapshot } from './helpers/backend.js';
-import { goldenCases, worst, type HostArray } from './helpers/golden.js';
 
 beforeAll(setupBackend);
 
 const RTOL = 1e-4;
 const ATOL = 1e-5;
 
-function toTensor(h: HostArray): Tensor {
+function toTensor(h: GoldenTensor): Tensor {
   if (h.dtype === 'I32') return c.tensor(Int32Array.from(h.data), h.shape, 'int32');
   return c.tensor(Float32Array.from(h.data), h.shape, 'float32');
 }
 
-function expectClose(got: Tensor, want: HostArray, what: string): void {
+function expectClose(got: Tensor, want: GoldenTensor, what: string): void {
   expect(got.shape, `${what}: shape`).toEqual(want.shape);
-  const w = worst(got.dataSync(), want.data, RTOL, ATOL);
+  const w = worstMismatch(got.dataSync(), want.data, RTOL, ATOL);
   expect(w.excess, `${what}: element ${w.index} is ${w.got}, expected ${w.want}`).toBeLessThanOrEqual(0);
 }
 
@@ -45,7 +45,7 @@ describe('golden loss cases', () => {
 
   for (const { golden, gc } of cases) {
     it(`${golden.manifest.file}: loss ${gc.id} (${String(gc.attrs.loss)})`, () => {
-      const get = (name: string): HostArray => {
+      const get = (name: string): GoldenTensor => {
         const t = golden.tensors.get(name);
         if (!t) throw new Error(`tensor ${name} missing`);
         return t;

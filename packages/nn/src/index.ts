@@ -93,7 +93,8 @@ export { TrainingCurves, trainingCurvesSvg, type CurvesOptions } from './callbac
 // Saving and loading
 export { loadModelFromArtifacts, modelToArtifacts, MODEL_FORMAT_VERSION, type ModelArtifacts, type ModelJson, type WeightSpec, type LoadOptions } from './io/artifacts.js';
 export { registerLayer, deserializeLayer, type LayerConfig } from './io/registry.js';
-export { parseSafetensors, serializeSafetensors, toHostArray, fromHostArray, type SafeTensor, type SafeDType, type SafetensorsFile } from './io/safetensors.js';
+// The safetensors reader/writer lives in @tessera/data; re-exported here so `@tessera/nn` keeps its API.
+export { parseSafetensors, serializeSafetensors, toHostArray, fromHostArray, type SafeTensor, type SafeDType, type SafetensorsFile } from '@tessera/data';
 export { crc32 } from './io/crc32.js';
 
 // Utilities

@@ -3,8 +3,9 @@
  * that `fit` adds to the training loss.
  * @module
  */
-import { abs, add, ArgumentError, mul, square, sum, type Tensor } from '@tessera/core';
+import { abs, ArgumentError, mul, square, sum, type Tensor } from '@tessera/core';
 import type { SerializedObject } from './initializers.js';
+import { accumulate } from './util.js';
 
 /**
  * A penalty on a weight: `apply(w)` returns a scalar tensor added to the loss.
@@ -47,13 +48,7 @@ class L1L2 extends Regularizer {
       const p = mul(s, this.l2);
       q.dispose();
       s.dispose();
-      if (total === null) total = p;
-      else {
-        const t = add(total, p);
-        total.dispose();
-        p.dispose();
-        total = t;
-      }
+      total = accumulate(total, p);
     }
     if (total === null) {
       const s = sum(x);

@@ -1,9 +1,10 @@
 /**
  * Small helpers shared by layers and models: symbolic shapes with unknown (`null`)
- * dimensions, Keras-style unique names, and argument checks that raise typed errors.
+ * dimensions, Keras-style unique names, argument checks that raise typed errors, and
+ * summing tensors one at a time ({@link accumulate}).
  * @module
  */
-import { ArgumentError } from '@tessera/core';
+import { add, ArgumentError, type Tensor } from '@tessera/core';
 
 /**
  * A shape whose dimensions may be unknown (`null`), such as the batch axis of a symbolic
@@ -117,4 +118,19 @@ export function hostRng(seed: number): () => number {
 /** A random 31-bit seed from Math.random (for unseeded host draws). */
 export function randomSeed(): number {
   return Math.floor(Math.random() * 2 ** 31);
+}
+
+/**
+ * `total + p`, disposing both inputs (or `p` itself when `total` is null): sums tensors one at
+ * a time without keeping the partial sums alive.
+ * @example
+ * let total: Tensor | null = null;
+ * for (const p of penalties) total = accumulate(total, p);
+ */
+export function accumulate(total: Tensor | null, p: Tensor): Tensor {
+  if (total === null) return p;
+  const t = add(total, p);
+  total.dispose();
+  p.dispose();
+  return t;
 }

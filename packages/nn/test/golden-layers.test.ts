@@ -5,10 +5,10 @@
  */
 import { type Variable, variable, variableGrads } from '@tessera/autograd';
 import { dispose, keep, mul, sum, type Tensor } from '@tessera/core';
+import { type GoldenCase, type GoldenTensor, loadGolden } from '@tessera/data/golden';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type Layer, layers } from '../src/index.js';
-import { compare, type GoldenCase, type HostTensor, loadGolden, toTensor } from './golden.js';
-import { expectNoLeak, snapshot, useJs } from './helpers.js';
+import { compare, expectNoLeak, snapshot, toTensor, useJs } from './helpers.js';
 
 beforeAll(useJs);
 
@@ -27,7 +27,7 @@ const ATOL = 1e-5;
 type Built = { layer: Layer; weights: string[]; training: boolean };
 
 /** The layer a case describes, and which stored params are its weights (in `layer.weights` order). */
-function makeLayer(c: GoldenCase, t: Map<string, HostTensor>): Built {
+function makeLayer(c: GoldenCase, t: Map<string, GoldenTensor>): Built {
   const a = c.attrs as Record<string, any>;
   const p = (role: string): string => `${c.id}/${role}`;
   switch (c.kind) {
@@ -69,7 +69,7 @@ function makeLayer(c: GoldenCase, t: Map<string, HostTensor>): Built {
 }
 
 const golden = loadGolden('layers');
-const cases = golden?.cases ?? [];
+const cases = golden?.manifest.cases ?? [];
 const replayed = cases.filter((c) => !(c.kind in SKIPPED));
 const tally: Record<string, { replayed: number; passed: number }> = {};
 
@@ -108,7 +108,7 @@ describe('golden layers (layers.json)', () => {
         return sum(mul(out, upstream));
       }, wrt);
       const problems: string[] = [];
-      const check = (what: string, got: Tensor, want: HostTensor): void => {
+      const check = (what: string, got: Tensor, want: GoldenTensor): void => {
         const msg = compare(what, got.dataSync(), got.shape, want, RTOL, ATOL);
         if (msg) problems.push(msg);
       };

@@ -5,10 +5,10 @@
  */
 import { Adam, SGD } from '@tessera/optim';
 import { dispose } from '@tessera/core';
+import { loadGolden } from '@tessera/data/golden';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type Layer, layers, type Logs, sequential } from '../src/index.js';
-import { compare, type GoldenCase, loadGolden, toTensor } from './golden.js';
-import { expectNoLeak, snapshot, useJs } from './helpers.js';
+import { compare, expectNoLeak, snapshot, toTensor, useJs } from './helpers.js';
 
 beforeAll(useJs);
 
@@ -47,7 +47,7 @@ describe('golden training runs (training.json)', () => {
     expect(golden === null).toBe(false);
   });
 
-  for (const c of (golden?.cases ?? []) as GoldenCase[]) {
+  for (const c of golden?.manifest.cases ?? []) {
     it(`${c.kind}: loss at every step and final weights through compile/fit`, async () => {
       const t = golden!.tensors;
       const a = c.attrs as Record<string, any>;

@@ -1,5 +1,6 @@
 import { createJsBackend } from '@tessera/backend-js';
-import { memory, setBackend } from '@tessera/core';
+import { memory, setBackend, tensor, type Tensor } from '@tessera/core';
+import { type GoldenTensor, worstMismatch } from '@tessera/data/golden';
 import { expect } from 'vitest';
 
 /** Makes a fresh js backend current (each test file has its own module graph). */
@@ -17,6 +18,18 @@ export function snapshot(): { numTensors: number; numBytes: number } {
 export function expectNoLeak(before: { numTensors: number; numBytes: number }): void {
   const m = memory();
   expect({ numTensors: m.numTensors, numBytes: m.numBytes }).toEqual(before);
+}
+
+/** A tensor from a stored golden input (I32 → int32, otherwise float32). */
+export function toTensor(h: GoldenTensor): Tensor {
+  return h.dtype === 'I32' ? tensor(Int32Array.from(h.data), h.shape, 'int32') : tensor(Float32Array.from(h.data), h.shape);
+}
+
+/** Checks the shape and |got - want| <= atol + rtol |want| everywhere; returns a message for the worst violation or null. */
+export function compare(what: string, got: ArrayLike<number>, gotShape: readonly number[], want: GoldenTensor, rtol: number, atol: number): string | null {
+  if (gotShape.length !== want.shape.length || gotShape.some((d, i) => d !== want.shape[i])) return `${what}: shape [${gotShape.join(',')}] vs expected [${want.shape.join(',')}]`;
+  const w = worstMismatch(got, want.data, rtol, atol);
+  return w.excess <= 0 ? null : `${what}: element ${w.index} is ${w.got} but expected ${w.want} (rtol ${rtol}, atol ${atol})`;
 }
 
 /** Collects writes (a ProgressStream). */

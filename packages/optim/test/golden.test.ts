@@ -6,10 +6,10 @@
  */
 import * as c from '@tessera/core';
 import { variable } from '@tessera/autograd';
+import { goldenCases, worstMismatch, type GoldenTensor } from '@tessera/data/golden';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { getOptimizer } from '../src/index.js';
 import { setupBackend, snapshot } from './helpers/backend.js';
-import { goldenCases, worst, type HostArray } from './helpers/golden.js';
 
 beforeAll(setupBackend);
 
@@ -26,7 +26,7 @@ describe('golden optimizer cases', () => {
 
   for (const { golden, gc } of cases) {
     it(`${golden.manifest.file}: optimizer ${gc.id} (${String(gc.attrs.optimizer)})`, () => {
-      const get = (name: string): HostArray => {
+      const get = (name: string): GoldenTensor => {
         const t = golden.tensors.get(name);
         if (!t) throw new Error(`tensor ${name} missing`);
         return t;
@@ -61,7 +61,7 @@ describe('golden optimizer cases', () => {
             vars.forEach((v, i) => {
               const h = get(gc.outputs[i]!);
               const per = h.data.length / steps;
-              const w = worst(v.value.dataSync(), h.data.subarray(step * per, (step + 1) * per), RTOL, ATOL);
+              const w = worstMismatch(v.value.dataSync(), h.data.subarray(step * per, (step + 1) * per), RTOL, ATOL);
               expect(w.excess, `${gc.id} step ${step + 1} ${params[i]} (fused ${fused}): element ${w.index} is ${w.got}, expected ${w.want}`).toBeLessThanOrEqual(0);
             });
             // Slots exist after the first step; from then on every step leaves memory flat.

@@ -5,8 +5,8 @@
  * @module
  */
 import type { Variable } from '@tessera/autograd';
-import { add, ArgumentError, type DType, ShapeError, Tensor } from '@tessera/core';
-import { fmtShapeN, type Shape } from '../util.js';
+import { ArgumentError, type DType, ShapeError, Tensor } from '@tessera/core';
+import { accumulate, fmtShapeN, type Shape } from '../util.js';
 import { type CallOptions, Layer, type LayerArgs, type LayerWeight, Node, specMismatch, SymbolicTensor } from './layer.js';
 import { InputLayer } from '../layers/core.js';
 
@@ -180,13 +180,7 @@ export abstract class Container extends Layer {
     for (const l of this.uniqueLayers()) {
       const p = l.regularizationLoss();
       if (p === null) continue;
-      if (total === null) total = p;
-      else {
-        const t = add(total, p);
-        total.dispose();
-        p.dispose();
-        total = t;
-      }
+      total = accumulate(total, p);
     }
     return total;
   }

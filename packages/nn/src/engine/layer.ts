@@ -6,10 +6,10 @@
  * @module
  */
 import { noGrad, type Variable } from '@tessera/autograd';
-import { add, ArgumentError, type DType, ShapeError, Tensor, tidy, zeros } from '@tessera/core';
+import { ArgumentError, type DType, ShapeError, Tensor, tidy, zeros } from '@tessera/core';
 import { getInitializer, type InitializerIdentifier } from '../initializers.js';
 import { getRegularizer, type Regularizer, type RegularizerIdentifier } from '../regularizers.js';
-import { fmtShapeN, type Shape, toSnakeCase, uniqueName } from '../util.js';
+import { accumulate, fmtShapeN, type Shape, toSnakeCase, uniqueName } from '../util.js';
 import { assignValue, newVariable, readValue } from '../variables.js';
 
 /** Options every layer's `call` receives. */
@@ -312,13 +312,7 @@ export abstract class Layer {
     for (const w of this.weightList) {
       if (w.regularizer === null || !(this.trainable && w.trainable)) continue;
       const p = w.regularizer.apply(w.variable.value);
-      if (total === null) total = p;
-      else {
-        const t = add(total, p);
-        total.dispose();
-        p.dispose();
-        total = t;
-      }
+      total = accumulate(total, p);
     }
     return total;
   }

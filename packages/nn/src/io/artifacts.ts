@@ -6,6 +6,7 @@
  * @module
  */
 import { ArgumentError, FormatError, tensor, type Tensor } from '@tessera/core';
+import { fromHostArray, parseSafetensors, type SafeTensor, serializeSafetensors, toHostArray } from '@tessera/data';
 import { getOptimizer } from '@tessera/optim';
 import type { OptimizerLike } from '../engine/compile-utils.js';
 import type { LayerClass } from '../engine/layer.js';
@@ -13,7 +14,6 @@ import { Model } from '../engine/model.js';
 import { assignValue } from '../variables.js';
 import { crc32 } from './crc32.js';
 import { deserializeLayer, type LayerConfig } from './registry.js';
-import { fromHostArray, parseSafetensors, type SafeTensor, serializeSafetensors, toHostArray } from './safetensors.js';
 
 /** The current format version of `model.json` (files with a higher one are refused). @example json.formatVersion <= MODEL_FORMAT_VERSION */
 export const MODEL_FORMAT_VERSION = 1;
