@@ -12,7 +12,10 @@
  * @module
  */
 
-/** Element types a tensor can hold. `bool` is stored as one byte per element (0 or 1). */
+/**
+ * Element types a tensor can hold. On the host `bool` is one byte per element (0 or 1); a
+ * backend may store it wider (WebGPU uses a u32 word) and reports its real bytes in `stats()`.
+ */
 export type DType = 'float32' | 'int32' | 'bool';
 
 /** The typed array that holds each dtype on the host. */
@@ -132,6 +135,7 @@ export type OptimizerKind = 'sgd' | 'momentum' | 'nesterov' | 'adam';
  * Momentum: `v = m v - lr g; p += v`. Nesterov: `v = m v - lr g; p += m v - lr g`.
  */
 export interface OptimizerHyper {
+  /** Defaults of the optional fields: momentum 0, beta1 0.9, beta2 0.999, epsilon 1e-7, weightDecay 0. */
   readonly lr: number;
   /** 1-based step count (Adam bias correction). */
   readonly step: number;

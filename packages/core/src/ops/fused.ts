@@ -141,7 +141,7 @@ function stepOne(kind: OptimizerKind, p: Tensor, g: Tensor, st: readonly Tensor[
   if (kind === 'sgd') {
     writeInto(p, sub(p, t(mul(g, lr))));
   } else if (kind === 'momentum' || kind === 'nesterov') {
-    const m = h.momentum ?? 0.9;
+    const m = h.momentum ?? 0;
     const v = sub(t(mul(st[0]!, m)), t(mul(g, lr)));
     const upd = kind === 'momentum' ? v : t(sub(t(mul(v, m)), t(mul(g, lr))));
     writeInto(p, add(p, upd));
