@@ -161,6 +161,9 @@ export function parseArgs(argv: readonly string[], print: (line: string) => void
   return command === 'train' ? { command, options: train } : { command, options: pred };
 }
 
+/** The factory each optional backend package exports. */
+const FACTORIES: Record<string, string> = { wasm: 'createWasmBackend', native: 'createNativeBackend', webgpu: 'createWebGpuBackend' };
+
 /**
  * Makes `name` the current backend. `js` ships with `tessera`; others are loaded from their
  * package (`@tessera/backend-<name>`) when it is installed.
@@ -168,14 +171,15 @@ export function parseArgs(argv: readonly string[], print: (line: string) => void
  */
 export async function useBackend(name: string): Promise<string> {
   if (name !== 'js') {
+    const factoryName = FACTORIES[name];
+    if (factoryName === undefined) throw new Error(`unknown backend '${name}' (expected ${['js', ...Object.keys(FACTORIES)].join(', ')})`);
     try {
       const mod = (await import(`@tessera/backend-${name}`)) as Record<string, unknown>;
-      const factoryName = `create${name[0]!.toUpperCase()}${name.slice(1)}Backend`;
-      const factory = (mod[factoryName] ?? mod.default) as BackendFactory | undefined;
+      const factory = mod[factoryName] as BackendFactory | undefined;
       if (typeof factory !== 'function') throw new Error(`@tessera/backend-${name} has no ${factoryName}()`);
       registerBackend(name, factory, 1);
     } catch (e) {
-      throw new Error(`backend '${name}' is not available: ${(e as Error).message}. Available here: js`);
+      throw new Error(`backend '${name}' is not available: ${(e as Error).message}`);
     }
   }
   const { backend, failures } = await init({ prefer: [name] });
