@@ -10,6 +10,8 @@ import { goldenCases, worstMismatch, type Golden, type GoldenCase, type GoldenTe
 import { beforeAll, describe, expect, it } from 'vitest';
 import { vjp } from '../src/index.js';
 import { setupBackend, snapshot } from './helpers/backend.js';
+import { getBackend as currentBackend } from '@tessera/core';
+import { testBackendName } from '../../../scripts/test-backend.mjs';
 
 beforeAll(setupBackend);
 
@@ -127,6 +129,10 @@ function replay(g: Golden, gc: GoldenCase, fused: boolean): void {
 
 const cases = goldenCases(['activation', 'matmul', 'reduction']);
 describe('golden activation, matmul and reduction cases', () => {
+  it('runs on the backend TESSERA_TEST_BACKEND names (default js)', () => {
+    expect(currentBackend().name).toBe(testBackendName());
+  });
+
   it('finds the golden data (TESSERA_GOLDEN_DIR, default ../shared/golden)', () => {
     expect(cases.length === 0).toBe(false);
   });

@@ -69,9 +69,17 @@ export class Ctx {
     return { buf, dtype, shape, strides: contiguousStrides(shape), offset: 0, size: sizeOf(shape) };
   }
 
-  /** Whole-block binding of a temporary. */
-  whole(b: Block): BindRange {
-    return { block: b, offset: 0, size: Math.min(b.size, this.rt.limits.maxStorageBufferBindingSize) };
+  /**
+   * Binding of a temporary's first `elems` elements (default: the whole block, or as much of
+   * it as one binding takes); throws the BackendError of {@link tooLarge} when `elems`
+   * elements do not fit one binding.
+   */
+  whole(b: Block, elems?: number, op = 'kernel'): BindRange {
+    const limit = this.rt.limits.maxStorageBufferBindingSize;
+    if (b.size <= limit) return { block: b, offset: 0, size: b.size };
+    const bytes = Math.max(1, elems ?? 0) * GPU_ELEMENT_BYTES;
+    if (bytes > limit) tooLarge(op, bytes, limit);
+    return { block: b, offset: 0, size: elems === undefined ? limit - (limit % GPU_ELEMENT_BYTES) : bytes };
   }
 
   /** Compiles (once) and dispatches a kernel. */

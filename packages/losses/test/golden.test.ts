@@ -10,6 +10,8 @@ import { goldenCases, worstMismatch, type GoldenTensor } from '@tessera/data/gol
 import { beforeAll, describe, expect, it } from 'vitest';
 import { getLoss } from '../src/index.js';
 import { setupBackend, snapshot } from './helpers/backend.js';
+import { getBackend as currentBackend } from '@tessera/core';
+import { testBackendName } from '../../../scripts/test-backend.mjs';
 
 beforeAll(setupBackend);
 
@@ -39,6 +41,10 @@ function optionsOf(a: Record<string, unknown>): Record<string, unknown> {
 
 const cases = goldenCases(['loss']);
 describe('golden loss cases', () => {
+  it('runs on the backend TESSERA_TEST_BACKEND names (default js)', () => {
+    expect(currentBackend().name).toBe(testBackendName());
+  });
+
   it('finds the golden data (TESSERA_GOLDEN_DIR, default ../shared/golden)', () => {
     expect(cases.length === 0).toBe(false);
   });

@@ -18,9 +18,9 @@ import {
   TrainingCurves,
   trainingCurvesSvg,
 } from '../src/index.js';
-import { expectNoLeak, Sink, snapshot, useJs } from './helpers.js';
+import { expectNoLeak, Sink, snapshot, useTestBackend } from './helpers.js';
 
-beforeAll(useJs);
+beforeAll(useTestBackend);
 const dir = mkdtempSync(path.join(tmpdir(), 'tessera-cb-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -8,9 +8,11 @@ import { dispose, keep, mul, sum, type Tensor } from '@tessera/core';
 import { type GoldenCase, type GoldenTensor, loadGolden } from '@tessera/data/golden';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type Layer, layers } from '../src/index.js';
-import { compare, expectNoLeak, snapshot, toTensor, useJs } from './helpers.js';
+import { compare, expectNoLeak, snapshot, toTensor, useTestBackend } from './helpers.js';
+import { getBackend as currentBackend } from '@tessera/core';
+import { testBackendName } from '../../../scripts/test-backend.mjs';
 
-beforeAll(useJs);
+beforeAll(useTestBackend);
 
 /** Kinds that are replayed elsewhere or later, with the reason (never skipped silently). */
 const SKIPPED: Record<string, string> = {
@@ -74,6 +76,10 @@ const replayed = cases.filter((c) => !(c.kind in SKIPPED));
 const tally: Record<string, { replayed: number; passed: number }> = {};
 
 describe('golden layers (layers.json)', () => {
+  it('runs on the backend TESSERA_TEST_BACKEND names (default js)', () => {
+    expect(currentBackend().name).toBe(testBackendName());
+  });
+
   it('finds the golden data (TESSERA_GOLDEN_DIR, default ../shared/golden)', () => {
     expect(golden === null).toBe(false);
   });

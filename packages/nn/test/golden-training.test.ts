@@ -8,9 +8,11 @@ import { dispose } from '@tessera/core';
 import { loadGolden } from '@tessera/data/golden';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type Layer, layers, type Logs, sequential } from '../src/index.js';
-import { compare, expectNoLeak, snapshot, toTensor, useJs } from './helpers.js';
+import { compare, expectNoLeak, snapshot, toTensor, useTestBackend } from './helpers.js';
+import { getBackend as currentBackend } from '@tessera/core';
+import { testBackendName } from '../../../scripts/test-backend.mjs';
 
-beforeAll(useJs);
+beforeAll(useTestBackend);
 
 const RTOL = 1e-3;
 const ATOL = 1e-5;
@@ -43,6 +45,10 @@ function buildOptimizer(o: Record<string, any>) {
 const golden = loadGolden('training');
 
 describe('golden training runs (training.json)', () => {
+  it('runs on the backend TESSERA_TEST_BACKEND names (default js)', () => {
+    expect(currentBackend().name).toBe(testBackendName());
+  });
+
   it('finds the golden data (TESSERA_GOLDEN_DIR, default ../shared/golden)', () => {
     expect(golden === null).toBe(false);
   });

@@ -2,10 +2,14 @@ import { createJsBackend } from '@tessera/backend-js';
 import { memory, setBackend, tensor, type Tensor } from '@tessera/core';
 import { type GoldenTensor, worstMismatch } from '@tessera/data/golden';
 import { expect } from 'vitest';
+import { createTestBackend } from '../../../scripts/test-backend.mjs';
 
-/** Makes a fresh js backend current (each test file has its own module graph). */
-export async function useJs(): Promise<void> {
-  setBackend(await createJsBackend());
+/**
+ * Makes a fresh backend current (each test file has its own module graph): js, or the one
+ * TESSERA_TEST_BACKEND names (see scripts/test-backend.mjs).
+ */
+export async function useTestBackend(): Promise<void> {
+  setBackend((await createTestBackend()) ?? (await createJsBackend()));
 }
 
 /** Live tensors and bytes now, to compare at the end of a test. */

@@ -1,9 +1,9 @@
 import { tidy, add, dispose, matmul, mean, mul, ones, randomNormal, randomUniform, softmax, std, sum, square, type Tensor, tensor, transpose, zeros, max, min, linear, abs, sub } from '@tessera/core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { activationNames, getActivation, getInitializer, initializers, layers, regularizers, sequential } from '../src/index.js';
-import { expectNoLeak, snapshot, useJs } from './helpers.js';
+import { expectNoLeak, snapshot, useTestBackend } from './helpers.js';
 
-beforeAll(useJs);
+beforeAll(useTestBackend);
 
 const num = (t: Tensor): number => t.dataSync()[0] as number;
 const tidyPair = <T extends Record<string, Tensor>>(f: () => T): T => tidy(f);

@@ -2,9 +2,9 @@ import { loadMnist, toCategorical } from '@tessera/data';
 import { dispose, setSeed } from '@tessera/core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { layers, ProgressBar, sequential } from '../src/index.js';
-import { expectNoLeak, Sink, snapshot, useJs } from './helpers.js';
+import { expectNoLeak, Sink, snapshot, useTestBackend } from './helpers.js';
 
-beforeAll(useJs);
+beforeAll(useTestBackend);
 
 describe('MNIST end to end', () => {
   it('a 2-epoch MLP on 6,000 images reaches >= 90% test accuracy, leaving memory flat', async () => {

@@ -4,9 +4,9 @@ import path from 'node:path';
 import { dispose, FormatError, randomNormal, randomUniform, type Tensor } from '@tessera/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { input, layers, loadModel, loadModelFromArtifacts, type Model, model, sequential } from '../src/index.js';
-import { expectNoLeak, snapshot, useJs } from './helpers.js';
+import { expectNoLeak, snapshot, useTestBackend } from './helpers.js';
 
-beforeAll(useJs);
+beforeAll(useTestBackend);
 const dir = mkdtempSync(path.join(tmpdir(), 'tessera-nn-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -1,9 +1,9 @@
 import { ArgumentError, dispose, ShapeError, tensor, zeros } from '@tessera/core';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { clearSession, input, layers, model, sequential } from '../src/index.js';
-import { expectNoLeak, snapshot, useJs } from './helpers.js';
+import { expectNoLeak, snapshot, useTestBackend } from './helpers.js';
 
-beforeAll(useJs);
+beforeAll(useTestBackend);
 beforeEach(() => clearSession());
 
 describe('summary', () => {

@@ -3,9 +3,9 @@ import { Adam } from '@tessera/optim';
 import { dispose, oneHot, randomUniform, type Tensor, tensor, zeros } from '@tessera/core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { input, layers, loadModelFromArtifacts, type Logs, metrics, model, sequential } from '../src/index.js';
-import { expectNoLeak, snapshot, useJs } from './helpers.js';
+import { expectNoLeak, snapshot, useTestBackend } from './helpers.js';
 
-beforeAll(useJs);
+beforeAll(useTestBackend);
 
 /** 32 samples of 4 features; the class is argmax of the first three features. */
 function blobs(n = 32): { x: Tensor; labels: Tensor; y: Tensor } {

@@ -10,6 +10,8 @@ import { goldenCases, worstMismatch, type GoldenTensor } from '@tessera/data/gol
 import { beforeAll, describe, expect, it } from 'vitest';
 import { getOptimizer } from '../src/index.js';
 import { setupBackend, snapshot } from './helpers/backend.js';
+import { getBackend as currentBackend } from '@tessera/core';
+import { testBackendName } from '../../../scripts/test-backend.mjs';
 
 beforeAll(setupBackend);
 
@@ -20,6 +22,10 @@ const LAYOUT = new Set(['optimizer', 'steps', 'update', 'layout', 'parameters'])
 
 const cases = goldenCases(['optimizer']);
 describe('golden optimizer cases', () => {
+  it('runs on the backend TESSERA_TEST_BACKEND names (default js)', () => {
+    expect(currentBackend().name).toBe(testBackendName());
+  });
+
   it('finds the golden data (TESSERA_GOLDEN_DIR, default ../shared/golden)', () => {
     expect(cases.length === 0).toBe(false);
   });

@@ -10,6 +10,8 @@ import { type Ctx, WG } from '../ctx.js';
 import { isContiguous } from '../layout.js';
 import { entry, header, type BindingDecl, Words } from '../wgsl.js';
 import { copyOp, runMap } from './map.js';
+import { binaryOp } from './elementwise.js';
+import { type Piece, planWindows } from '../window.js';
 
 // Geometry words shared by conv and pool kernels.
 export const C_N = 0, C_H = 1, C_W = 2, C_C = 3, C_KH = 4, C_KW = 5, C_CO = 6, C_OH = 7, C_OW = 8;
@@ -52,15 +54,23 @@ export function intoContiguous(ctx: Ctx, out: View, name: string, body: (o: View
   ctx.release(t);
 }
 
+/**
+ * Windows of a window op: its work is the batch axis; `batched[k]` says whether operand k
+ * has it (x, dy, out) or not (the filter). Every other axis is bound whole.
+ */
+export function batchPlan(ctx: Ctx, n: number, views: readonly View[], batched: readonly boolean[], op: string): Piece[] {
+  return planWindows(ctx, [n], views.map((v, k) => {
+    const from = batched[k] ? 1 : 0;
+    return { view: v, strides: [batched[k] ? v.strides[0] : 0], fixed: v.shape.slice(from).map((len, d) => [len, v.strides[d + from]] as const) };
+  }), op).pieces;
+}
+
 const THREE: BindingDecl[] = [{ name: 'O', ty: 'f32', access: 'w' }, { name: 'A', ty: 'f32', access: 'r' }, { name: 'B', ty: 'f32', access: 'r' }];
 
 /** NHWC convolution: x `[n,h,w,cin]`, filter `[kh,kw,cin,cout]`, out `[n,oh,ow,cout]`. */
 export function conv2d(ctx: Ctx, x: View, filter: View, p: WindowParams, out: View): void {
   if (out.size === 0) return;
   intoContiguous(ctx, out, 'conv2d', (o) => {
-    const g: Geo = { n: x.shape[0], h: x.shape[1], w: x.shape[2], c: x.shape[3], kh: filter.shape[0], kw: filter.shape[1], co: filter.shape[3], oh: o.shape[1], ow: o.shape[2] };
-    const bx = ctx.bind(x, 'conv2d'), bf = ctx.bind(filter, 'conv2d'), bo = ctx.bind(o, 'conv2d');
-    const w = geometryWords(g, p, o.size, [bx.offset, x.strides], [bf.offset, filter.strides], [bo.offset, o.strides]);
     const code = (): string => `${header(C_WORDS, THREE)}\n${entry(WG, `  let i = g * ${WG}u + lid;
   if (i >= pu(${C_TOTAL}u)) { return; }
 ${GEOMETRY}
@@ -82,7 +92,13 @@ ${GEOMETRY}
     }
   }
   O[oo + i32(i)] = acc;`)}`;
-    ctx.run('conv2d', THREE, C_WORDS, code, w.a, [bo.range, bx.range, bf.range], Math.ceil(o.size / WG));
+    for (const piece of batchPlan(ctx, x.shape[0], [x, filter, o], [true, false, true], 'conv2d')) {
+      const [vx, vf, vo] = piece.views;
+      const g: Geo = { n: piece.shape[0], h: x.shape[1], w: x.shape[2], c: x.shape[3], kh: filter.shape[0], kw: filter.shape[1], co: filter.shape[3], oh: o.shape[1], ow: o.shape[2] };
+      const bx = ctx.bind(vx, 'conv2d'), bf = ctx.bind(vf, 'conv2d'), bo = ctx.bind(vo, 'conv2d');
+      const w = geometryWords(g, p, vo.size, [bx.offset, x.strides], [bf.offset, filter.strides], [bo.offset, o.strides]);
+      ctx.run('conv2d', THREE, C_WORDS, code, w.a, [bo.range, bx.range, bf.range], Math.ceil(vo.size / WG));
+    }
   });
 }
 
@@ -90,9 +106,6 @@ ${GEOMETRY}
 export function conv2dBackpropInput(ctx: Ctx, dy: View, filter: View, p: WindowParams, out: View): void {
   if (out.size === 0) return;
   intoContiguous(ctx, out, 'conv2dBackpropInput', (o) => {
-    const g: Geo = { n: o.shape[0], h: o.shape[1], w: o.shape[2], c: o.shape[3], kh: filter.shape[0], kw: filter.shape[1], co: filter.shape[3], oh: dy.shape[1], ow: dy.shape[2] };
-    const bd = ctx.bind(dy, 'conv2dBackpropInput'), bf = ctx.bind(filter, 'conv2dBackpropInput'), bo = ctx.bind(o, 'conv2dBackpropInput');
-    const w = geometryWords(g, p, o.size, [bd.offset, dy.strides], [bf.offset, filter.strides], [bo.offset, o.strides]);
     const code = (): string => `${header(C_WORDS, THREE)}\n${entry(WG, `  let i = g * ${WG}u + lid;
   if (i >= pu(${C_TOTAL}u)) { return; }
 ${GEOMETRY}
@@ -120,7 +133,13 @@ ${GEOMETRY}
     }
   }
   O[oo + i32(i)] = acc;`)}`;
-    ctx.run('conv2d:dx', THREE, C_WORDS, code, w.a, [bo.range, bd.range, bf.range], Math.ceil(o.size / WG));
+    for (const piece of batchPlan(ctx, o.shape[0], [dy, filter, o], [true, false, true], 'conv2dBackpropInput')) {
+      const [vd, vf, vo] = piece.views;
+      const g: Geo = { n: piece.shape[0], h: o.shape[1], w: o.shape[2], c: o.shape[3], kh: filter.shape[0], kw: filter.shape[1], co: filter.shape[3], oh: dy.shape[1], ow: dy.shape[2] };
+      const bd = ctx.bind(vd, 'conv2dBackpropInput'), bf = ctx.bind(vf, 'conv2dBackpropInput'), bo = ctx.bind(vo, 'conv2dBackpropInput');
+      const w = geometryWords(g, p, vo.size, [bd.offset, dy.strides], [bf.offset, filter.strides], [bo.offset, o.strides]);
+      ctx.run('conv2d:dx', THREE, C_WORDS, code, w.a, [bo.range, bd.range, bf.range], Math.ceil(vo.size / WG));
+    }
   });
 }
 
@@ -130,11 +149,6 @@ const TREE_WG = 64;
 export function conv2dBackpropFilter(ctx: Ctx, x: View, dy: View, p: WindowParams, out: View): void {
   if (out.size === 0) return;
   intoContiguous(ctx, out, 'conv2dBackpropFilter', (o) => {
-    const g: Geo = { n: x.shape[0], h: x.shape[1], w: x.shape[2], c: x.shape[3], kh: o.shape[0], kw: o.shape[1], co: o.shape[3], oh: dy.shape[1], ow: dy.shape[2] };
-    const bx = ctx.bind(x, 'conv2dBackpropFilter'), bd = ctx.bind(dy, 'conv2dBackpropFilter'), bo = ctx.bind(o, 'conv2dBackpropFilter');
-    const w = geometryWords(g, p, o.size, [bx.offset, x.strides], [bd.offset, dy.strides], [bo.offset, o.strides]);
-    const positions = g.n * g.oh * g.ow;
-    const tree = positions >= 256;
     const decode = `${GEOMETRY}
   var r = i32(e);
   let co = r % CO; r = r / CO;
@@ -153,7 +167,7 @@ export function conv2dBackpropFilter(ctx: Ctx, x: View, dy: View, p: WindowParam
         acc = acc + A[ao + b * as0 + iy * as1 + ix * as2 + ci * as3] * B[bo + b * bs0 + oy * bs1 + ox * bs2 + co * bs3];
       }
     }`;
-    const code = (): string => tree
+    const code = (tree: boolean): string => tree
       ? `${header(C_WORDS, THREE)}\nvar<workgroup> sh: array<f32, ${TREE_WG}>;\n${entry(TREE_WG, `  let e = g;
   if (e >= pu(${C_TOTAL}u)) { return; }
 ${decode}
@@ -172,6 +186,19 @@ ${decode}
   var acc = 0.0;
   for (var p = 0; p < P; p = p + 1) ${term}
   O[oo + i32(e)] = acc;`)}`;
-    ctx.run(`conv2d:dw:${tree ? 'tree' : 'line'}`, THREE, C_WORDS, code, w.a, [bo.range, bx.range, bd.range], tree ? o.size : Math.ceil(o.size / WG));
+    // Batch windows: the first writes out, each other one its own sum, which is added to out.
+    const pieces = batchPlan(ctx, x.shape[0], [x, dy, o], [true, true, false], 'conv2dBackpropFilter');
+    const t = pieces.length > 1 ? ctx.temp(o.size, 'conv2dBackpropFilter') : null;
+    pieces.forEach((piece, k) => {
+      const [vx, vd] = piece.views;
+      const target = t === null || k === 0 ? o : ctx.tempView(t, 'float32', o.shape);
+      const g: Geo = { n: piece.shape[0], h: x.shape[1], w: x.shape[2], c: x.shape[3], kh: o.shape[0], kw: o.shape[1], co: o.shape[3], oh: dy.shape[1], ow: dy.shape[2] };
+      const bx = ctx.bind(vx, 'conv2dBackpropFilter'), bd = ctx.bind(vd, 'conv2dBackpropFilter'), bo = ctx.bind(target, 'conv2dBackpropFilter');
+      const w = geometryWords(g, p, o.size, [bx.offset, x.strides], [bd.offset, dy.strides], [bo.offset, target.strides]);
+      const tree = g.n * g.oh * g.ow >= 256;
+      ctx.run(`conv2d:dw:${tree ? 'tree' : 'line'}`, THREE, C_WORDS, () => code(tree), w.a, [bo.range, bx.range, bd.range], tree ? o.size : Math.ceil(o.size / WG));
+      if (k > 0) runMap(ctx, binaryOp('add', 'float32'), [o, target], o, [], 'conv2dBackpropFilter');
+    });
+    if (t !== null) ctx.release(t);
   });
 }

@@ -11,6 +11,7 @@ import { type Ctx, WG } from '../ctx.js';
 import { collapse, isContiguous, MAX_RANK, reshapeView } from '../layout.js';
 import type { BindRange } from '../runtime.js';
 import { entry, header, type BindingDecl, type Ty, Words } from '../wgsl.js';
+import { planWindows } from '../window.js';
 
 /** An element-wise op: storage types, and the WGSL expression of the result over `a0..aN`. */
 export interface MapOp {
@@ -99,21 +100,16 @@ function splitAndRun(ctx: Ctx, op: MapOp, views: View[], extra: readonly number[
     }
     return;
   }
-  if (shape.length > 0 && !views.every((v) => ctx.fits(v))) {
-    const axis = shape.findIndex((n) => n > 1);
-    const h = Math.floor(shape[axis] / 2);
-    for (const [start, len] of [[0, h], [h, shape[axis] - h]]) {
-      const sub = views.map((v) => {
-        const s = v.shape.slice();
-        s[axis] = len;
-        return reshapeView(v, s, v.strides, v.offset + start * v.strides[axis]);
-      });
-      const c = collapse(sub[0].shape, sub.map((v) => v.strides));
-      splitAndRun(ctx, op, sub.map((v, k) => reshapeView(v, c.shape, c.strides[k], v.offset)), extra, name);
-    }
+  // Every operand is indexed by every axis of out's (collapsed) shape.
+  const plan = planWindows(ctx, shape, views.map((v) => ({ view: v, strides: v.strides })), name);
+  if (plan.pieces.length === 1) {
+    dispatchMap(ctx, op, views, extra, name);
     return;
   }
-  dispatchMap(ctx, op, views, extra, name);
+  for (const p of plan.pieces) {
+    const c = collapse(p.shape, p.views.map((v) => v.strides));
+    dispatchMap(ctx, op, p.views.map((v, k) => reshapeView(v, c.shape, c.strides[k], v.offset)), extra, name);
+  }
 }
 
 function dispatchMap(ctx: Ctx, op: MapOp, views: readonly View[], extra: readonly number[], name: string): void {

@@ -7,16 +7,19 @@
  */
 import type { Activation, View } from '@tessera/core';
 import type { Ctx } from '../ctx.js';
-import { collapse, contiguousStrides, isContiguous, MAX_RANK } from '../layout.js';
+import { collapse, MAX_RANK, sizeOf } from '../layout.js';
+import { type Operand, planWindows } from '../window.js';
 import type { BindRange } from '../runtime.js';
 import { entry, header, type BindingDecl, Words } from '../wgsl.js';
-import { copyOp, runMap } from './map.js';
 
 const TILE = 32;
 const M_M = 0, M_N = 1, M_K = 2, M_BRANK = 3, M_TM = 4, M_TN = 5, M_NB = 6, M_AOFF = 7, M_BOFF = 8, M_OOFF = 9;
 const M_ARS = 10, M_ACS = 11, M_BRS = 12, M_BCS = 13, M_BIASOFF = 14, M_BIASS = 15;
-const M_BSHAPE = 16, M_ABS = M_BSHAPE + MAX_RANK, M_BBS = M_ABS + MAX_RANK;
-const M_WORDS = M_BBS + MAX_RANK;
+const M_BSHAPE = 16, M_ABS = M_BSHAPE + MAX_RANK, M_BBS = M_ABS + MAX_RANK, M_OBS = M_BBS + MAX_RANK;
+const M_ORS = M_OBS + MAX_RANK, M_OCS = M_ORS + 1, M_FLAGS = M_OCS + 1;
+const M_WORDS = M_FLAGS + 1;
+/** M_FLAGS bits: add the partial sum already in out (a K window after the first); apply bias and activation (the last). */
+const F_ACCUMULATE = 1, F_EPILOGUE = 2;
 
 /** WGSL of an activation applied to `v`, and the library it needs. */
 export function activationOf(act: Activation): [(v: string) => string, string[]] {
@@ -48,6 +51,7 @@ ${entry(64, `  let M = pu(${M_M}u);
   if (bt >= pu(${M_NB}u)) { return; }
   var ao = pi(${M_AOFF}u);
   var bo = pi(${M_BOFF}u);
+  var oo = pi(${M_OOFF}u);
   {
     var rem = bt;
     for (var d = i32(pu(${M_BRANK}u)) - 1; d >= 0; d = d - 1) {
@@ -56,6 +60,7 @@ ${entry(64, `  let M = pu(${M_M}u);
       rem = rem / n;
       ao = ao + c * pi(${M_ABS}u + u32(d));
       bo = bo + c * pi(${M_BBS}u + u32(d));
+      oo = oo + c * pi(${M_OBS}u + u32(d));
     }
   }
   let row0 = tm * ${TILE}u + (lid / 8u) * 4u;
@@ -75,14 +80,21 @@ ${rows.map((i) => `  var acc${i} = vec4<f32>(0.0);`).join('\n')}
     let bv = vec4<f32>(B[pb0 + kb], B[pb1 + kb], B[pb2 + kb], B[pb3 + kb]);
 ${rows.map((i) => `    acc${i} = acc${i} + A[pa${i} + ka] * bv;`).join('\n')}
   }
-  let obase = pi(${M_OOFF}u) + i32(bt * M * N);
+  let ors = pi(${M_ORS}u);
+  let ocs = pi(${M_OCS}u);
+  let flags = pu(${M_FLAGS}u);
 ${rows.map((i) => `  if (row0 + ${i}u < M) {
     for (var j = 0u; j < 4u; j = j + 1u) {
       let col = col0 + j * 8u;
       if (col < N) {
+        let at = oo + i32(row0 + ${i}u) * ors + i32(col) * ocs;
         var v = acc${i}[j];
-        ${hasBias ? `v = v + BIAS[pi(${M_BIASOFF}u) + i32(col) * pi(${M_BIASS}u)];` : ''}
-        O[obase + i32((row0 + ${i}u) * N + col)] = ${f('v')};
+        if ((flags & ${F_ACCUMULATE}u) != 0u) { v = O[at] + v; }
+        if ((flags & ${F_EPILOGUE}u) != 0u) {
+          ${hasBias ? `v = v + BIAS[pi(${M_BIASOFF}u) + i32(col) * pi(${M_BIASS}u)];` : ''}
+          v = ${f('v')};
+        }
+        O[at] = v;
       }
     }
   }`).join('\n')}`)}`;
@@ -93,39 +105,56 @@ export function matmul(ctx: Ctx, a: View, b: View, out: View): void {
   matmulFused(ctx, a, b, null, 'linear', out);
 }
 
-/** `out = act(a @ b + bias)`; bias `[n]` or null. */
+/**
+ * `out = act(a @ b + bias)`; bias `[n]` or null. Every operand is strided (out too).
+ *
+ * Windows: the work is the batch axes, M, N and K. A large `a` or `out` is cut along M (or
+ * the batch), a large `b` along N or K — whichever shrinks its span most. K windows run in
+ * order into the same output tile: the first writes the partial sums, the next ones add
+ * theirs, the last applies bias and activation.
+ */
 export function matmulFused(ctx: Ctx, a: View, b: View, bias: View | null, act: Activation, out: View): void {
   if (out.size === 0) return;
-  if (!isContiguous(out)) {
-    const t = ctx.temp(out.size, 'matmul');
-    const tv = ctx.tempView(t, 'float32', out.shape);
-    matmulFused(ctx, a, b, bias, act, tv);
-    runMap(ctx, copyOp, [tv], out, [], 'matmul');
-    ctx.release(t);
-    return;
-  }
   const r = out.shape.length;
   const m = out.shape[r - 2], n = out.shape[r - 1], k = a.shape[r - 1];
   const batchShape = out.shape.slice(0, r - 2);
-  const c = collapse(batchShape, [a.strides.slice(0, r - 2), b.strides.slice(0, r - 2), contiguousStrides(batchShape)]);
+  const c = collapse(batchShape, [a.strides.slice(0, r - 2), b.strides.slice(0, r - 2), out.strides.slice(0, r - 2)]);
   if (c.shape.length > MAX_RANK) throw new Error(`webgpu backend: matmul with more than ${MAX_RANK} non-mergeable batch axes is not supported`);
-  let nBatch = 1;
-  for (const d of batchShape) nBatch *= d;
-  const tilesM = Math.ceil(m / TILE), tilesN = Math.ceil(n / TILE);
-  const ba = ctx.bind(a, 'matmul'), bb = ctx.bind(b, 'matmul'), bo = ctx.bind(out, 'matmul');
-  const ranges: BindRange[] = [bo.range, ba.range, bb.range];
-  const w = new Words(M_WORDS)
-    .u(M_M, m).u(M_N, n).u(M_K, k).u(M_BRANK, c.shape.length).u(M_TM, tilesM).u(M_TN, tilesN).u(M_NB, nBatch)
-    .i(M_AOFF, ba.offset).i(M_BOFF, bb.offset).i(M_OOFF, bo.offset)
-    .i(M_ARS, a.strides[r - 2]).i(M_ACS, a.strides[r - 1]).i(M_BRS, b.strides[r - 2]).i(M_BCS, b.strides[r - 1])
-    .ints(M_BSHAPE, c.shape).ints(M_ABS, c.strides[0]).ints(M_BBS, c.strides[1]);
-  if (bias !== null) {
-    const bb2 = ctx.bind(bias, 'matmul');
-    ranges.push(bb2.range);
-    w.i(M_BIASOFF, bb2.offset).i(M_BIASS, bias.strides[bias.strides.length - 1] ?? 0);
-  }
+  const nb = c.shape.length;
+  const zeros = c.shape.map(() => 0);
+  const ars = a.strides[r - 2], acs = a.strides[r - 1], brs = b.strides[r - 2], bcs = b.strides[r - 1];
+  const ors = out.strides[r - 2], ocs = out.strides[r - 1];
+  const biasS = bias !== null ? (bias.strides[bias.strides.length - 1] ?? 0) : 0;
+  const operands: Operand[] = [
+    { view: out, strides: [...c.strides[2], ors, ocs, 0] },
+    { view: a, strides: [...c.strides[0], ars, 0, acs] },
+    { view: b, strides: [...c.strides[1], 0, bcs, brs] },
+  ];
+  if (bias !== null) operands.push({ view: bias, strides: [...zeros, 0, biasS, 0] });
+  const plan = planWindows(ctx, [...c.shape, m, n, k], operands, 'matmul');
+  const kWins = plan.chunks[nb + 2];
   const key = `matmul:${bias !== null ? 'bias' : 'nobias'}:${act}`;
   const bindings: BindingDecl[] = [{ name: 'O', ty: 'f32', access: 'w' }, { name: 'A', ty: 'f32', access: 'r' }, { name: 'B', ty: 'f32', access: 'r' }];
   if (bias !== null) bindings.push({ name: 'BIAS', ty: 'f32', access: 'r' });
-  ctx.run(key, bindings, M_WORDS, () => shader(bias !== null, act), w.a, ranges, tilesM * tilesN * nBatch);
+  for (const p of plan.pieces) {
+    const pm = p.shape[nb], pn = p.shape[nb + 1], pk = p.shape[nb + 2];
+    const kw = p.index[nb + 2];
+    const pBatch = p.shape.slice(0, nb);
+    const nBatch = sizeOf(pBatch);
+    const tilesM = Math.ceil(pm / TILE), tilesN = Math.ceil(pn / TILE);
+    const bo = ctx.bind(p.views[0], 'matmul'), ba = ctx.bind(p.views[1], 'matmul'), bb = ctx.bind(p.views[2], 'matmul');
+    const ranges: BindRange[] = [bo.range, ba.range, bb.range];
+    const w = new Words(M_WORDS)
+      .u(M_M, pm).u(M_N, pn).u(M_K, pk).u(M_BRANK, nb).u(M_TM, tilesM).u(M_TN, tilesN).u(M_NB, nBatch)
+      .i(M_AOFF, ba.offset).i(M_BOFF, bb.offset).i(M_OOFF, bo.offset)
+      .i(M_ARS, ars).i(M_ACS, acs).i(M_BRS, brs).i(M_BCS, bcs).i(M_ORS, ors).i(M_OCS, ocs)
+      .ints(M_BSHAPE, pBatch).ints(M_ABS, c.strides[0]).ints(M_BBS, c.strides[1]).ints(M_OBS, c.strides[2])
+      .u(M_FLAGS, (kw > 0 ? F_ACCUMULATE : 0) | (kw === kWins - 1 ? F_EPILOGUE : 0));
+    if (bias !== null) {
+      const bb2 = ctx.bind(p.views[3], 'matmul');
+      ranges.push(bb2.range);
+      w.i(M_BIASOFF, bb2.offset).i(M_BIASS, biasS);
+    }
+    ctx.run(key, bindings, M_WORDS, () => shader(bias !== null, act), w.a, ranges, tilesM * tilesN * nBatch);
+  }
 }

@@ -8,6 +8,7 @@ import { type Ctx, WG } from '../ctx.js';
 import type { BindRange } from '../runtime.js';
 import { entry, header, type BindingDecl, Words } from '../wgsl.js';
 import { contiguousLike } from './map.js';
+import { planWindows } from '../window.js';
 
 const O_N = 0, O_P = 1, O_G = 2, O_S0 = 3, O_S1 = 4, O_LR = 5, O_MOM = 6, O_B1 = 7, O_1B1 = 8, O_B2 = 9, O_1B2 = 10;
 const O_EPS = 11, O_DECAY = 12, O_ALPHA = 13;
@@ -65,17 +66,18 @@ ${UPDATE[kind]}`)}`;
     if (n === 0) continue;
     const g = contiguousLike(ctx, grads[t], 'optimizerStep');
     const st = state[t] ?? [];
-    const bp = ctx.bind(pv, 'optimizerStep'), bg = ctx.bind(g.view, 'optimizerStep');
-    const ranges: BindRange[] = [bp.range, bg.range];
-    const w = new Words(O_WORDS).u(O_N, n).i(O_P, bp.offset).i(O_G, bg.offset)
-      .f(O_LR, lr).f(O_MOM, hyper.momentum ?? 0.9).f(O_B1, b1).f(O_1B1, 1 - b1).f(O_B2, b2).f(O_1B2, 1 - b2)
-      .f(O_EPS, eps).f(O_DECAY, wd > 0 ? lr * wd : 0).f(O_ALPHA, alpha);
-    for (let k = 0; k < nState; k++) {
-      const b = ctx.bind(st[k], 'optimizerStep');
-      ranges.push(b.range);
-      w.i(k === 0 ? O_S0 : O_S1, b.offset);
+    // Windows: a tensor larger than one binding is updated in several dispatches.
+    const views = [pv, g.view, ...st.slice(0, nState)];
+    const plan = planWindows(ctx, [n], views.map((v) => ({ view: v, strides: [1] })), 'optimizerStep');
+    for (const p of plan.pieces) {
+      const [bp, bg, ...bs] = p.views.map((v) => ctx.bind(v, 'optimizerStep'));
+      const ranges: BindRange[] = [bp.range, bg.range, ...bs.map((b) => b.range)];
+      const w = new Words(O_WORDS).u(O_N, p.shape[0]).i(O_P, bp.offset).i(O_G, bg.offset)
+        .f(O_LR, lr).f(O_MOM, hyper.momentum ?? 0.9).f(O_B1, b1).f(O_1B1, 1 - b1).f(O_B2, b2).f(O_1B2, 1 - b2)
+        .f(O_EPS, eps).f(O_DECAY, wd > 0 ? lr * wd : 0).f(O_ALPHA, alpha);
+      bs.forEach((b, k) => w.i(k === 0 ? O_S0 : O_S1, b.offset));
+      ctx.run(`optimizer:${kind}`, bindings, O_WORDS, code, w.a, ranges, Math.ceil(p.shape[0] / WG));
     }
-    ctx.run(`optimizer:${kind}`, bindings, O_WORDS, code, w.a, ranges, Math.ceil(n / WG));
     g.done();
   }
 }

@@ -7,7 +7,7 @@
 import type { View, WindowParams } from '@tessera/core';
 import { type Ctx, WG } from '../ctx.js';
 import { entry, header, type BindingDecl } from '../wgsl.js';
-import { C_TOTAL, C_WORDS, GEOMETRY, type Geo, geometryWords, intoContiguous } from './conv.js';
+import { batchPlan, C_TOTAL, C_WORDS, GEOMETRY, type Geo, geometryWords, intoContiguous } from './conv.js';
 
 function geo(x: View, y: View, p: WindowParams): Geo {
   return { n: x.shape[0], h: x.shape[1], w: x.shape[2], c: x.shape[3], kh: p.window[0], kw: p.window[1], co: x.shape[3], oh: y.shape[1], ow: y.shape[2] };
@@ -17,9 +17,6 @@ function geo(x: View, y: View, p: WindowParams): Geo {
 export function pool2d(ctx: Ctx, kind: 'max' | 'avg', x: View, p: WindowParams, out: View): void {
   if (out.size === 0) return;
   intoContiguous(ctx, out, 'pool2d', (o) => {
-    const g = geo(x, o, p);
-    const bx = ctx.bind(x, 'pool2d'), bo = ctx.bind(o, 'pool2d');
-    const w = geometryWords(g, p, o.size, [bx.offset, x.strides], null, [bo.offset, o.strides]);
     const bindings: BindingDecl[] = [{ name: 'O', ty: 'f32', access: 'w' }, { name: 'A', ty: 'f32', access: 'r' }];
     const isMax = kind === 'max';
     const code = (): string => `${header(C_WORDS, bindings, ['consts', 'max_f', 'div_f'])}\n${entry(WG, `  let i = g * ${WG}u + lid;
@@ -44,13 +41,25 @@ ${GEOMETRY}
     }
   }
   O[oo + i32(i)] = ${isMax ? 'acc' : 'div_f(acc, f32(cnt))'};`)}`;
-    ctx.run(`pool2d:${kind}`, bindings, C_WORDS, code, w.a, [bo.range, bx.range], Math.ceil(o.size / WG));
+    for (const piece of batchPlan(ctx, x.shape[0], [x, o], [true, true], 'pool2d')) {
+      const [vx, vo] = piece.views;
+      const g = geo(vx, vo, p);
+      const bx = ctx.bind(vx, 'pool2d'), bo = ctx.bind(vo, 'pool2d');
+      const w = geometryWords(g, p, vo.size, [bx.offset, x.strides], null, [bo.offset, o.strides]);
+      ctx.run(`pool2d:${kind}`, bindings, C_WORDS, code, w.a, [bo.range, bx.range], Math.ceil(vo.size / WG));
+    }
   });
 }
 
 /** Gradient of pool2d with respect to x (`out` shaped like x). */
 export function pool2dBackward(ctx: Ctx, kind: 'max' | 'avg', x: View, dy: View, p: WindowParams, out: View): void {
   if (out.size === 0) return;
+  // Windows along the batch: each one is a pool2dBackward of its own (views keep their strides).
+  const pieces = batchPlan(ctx, x.shape[0], [x, dy, out], [true, true, true], 'pool2dBackward');
+  if (pieces.length > 1) {
+    for (const piece of pieces) pool2dBackward(ctx, kind, piece.views[0], piece.views[1], p, piece.views[2]);
+    return;
+  }
   intoContiguous(ctx, out, 'pool2dBackward', (o) => {
     const g = geo(x, dy, p);
     const bx = ctx.bind(x, 'pool2dBackward'), bd = ctx.bind(dy, 'pool2dBackward'), bo = ctx.bind(o, 'pool2dBackward');
@@ -80,7 +89,7 @@ ${GEOMETRY}
       if (at < 0 || (!is_nan(best) && (v > best || is_nan(v)))) { best = v; at = iy * W + ix; }
     }
   }
-  ARG[i] = at;`)}`, w1.a, [ctx.whole(argBlock), bx.range], Math.ceil(dy.size / WG));
+  ARG[i] = at;`)}`, w1.a, [ctx.whole(argBlock, dy.size, 'pool2dBackward'), bx.range], Math.ceil(dy.size / WG));
     }
     // Pass 2: every input cell gathers from the windows that reach it, in output order.
     const w2 = geometryWords(g, p, o.size, [bd.offset, dy.strides], null, [bo.offset, o.strides]);
@@ -116,7 +125,7 @@ ${isMax ? `      if (ARG[((b * OH + oy) * OW + ox) * C + c] == iy * W + ix) { ac
   }
   O[oo + i32(i)] = acc;`)}`;
     const ranges = [bo.range, bd.range];
-    if (isMax) ranges.push(argBlock !== null ? ctx.whole(argBlock) : bd.range);
+    if (isMax) ranges.push(argBlock !== null ? ctx.whole(argBlock, dy.size, 'pool2dBackward') : bd.range);
     ctx.run(`pool2d:back:${kind}`, b2, C_WORDS, code2, w2.a, ranges, Math.ceil(o.size / WG));
     if (argBlock !== null) ctx.release(argBlock);
   });

@@ -8,6 +8,7 @@ import { type Ctx, WG } from '../ctx.js';
 import { isContiguous } from '../layout.js';
 import { entry, header, type BindingDecl, Words } from '../wgsl.js';
 import { copyOp, runMap } from './map.js';
+import { planWindows } from '../window.js';
 
 const R_N = 0, R_K0 = 1, R_K1 = 2, R_LO = 3, R_HI = 4, R_OFF = 5, R_FLOAT = 6;
 const R_WORDS = 8;
@@ -38,7 +39,8 @@ ${rounds(ROT.slice(0, 4))}
 /**
  * Fills `out` with threefry2x32 bits keyed by `key`: block j encrypts the 64-bit counter
  * `counter + j` (low word first) into elements 2j and 2j+1. int32 gets the raw bits,
- * float32 `(bits >>> 8) · 2^-24`.
+ * float32 `(bits >>> 8) · 2^-24`. A large `out` is cut into windows that start at even
+ * elements (each window's counter is `counter + start / 2`).
  */
 export function randomBits(ctx: Ctx, key: readonly [number, number], counter: number, out: View): void {
   const n = out.size;
@@ -51,11 +53,6 @@ export function randomBits(ctx: Ctx, key: readonly [number, number], counter: nu
     ctx.release(t);
     return;
   }
-  const bo = ctx.bind(out, 'randomBits');
-  const lo = counter % 4294967296;
-  const hi = Math.floor(counter / 4294967296) % 4294967296;
-  const w = new Words(R_WORDS).u(R_N, n).u(R_K0, key[0]).u(R_K1, key[1]).u(R_LO, lo).u(R_HI, hi).i(R_OFF, bo.offset)
-    .u(R_FLOAT, out.dtype === 'float32' ? 1 : 0);
   const bindings: BindingDecl[] = [{ name: 'o', ty: 'u32', access: 'w' }];
   const code = (): string => `${header(R_WORDS, bindings)}\n${THREEFRY}\n${entry(WG, `  let j = g * ${WG}u + lid;
   let n = pu(${R_N}u);
@@ -69,5 +66,16 @@ export function randomBits(ctx: Ctx, key: readonly [number, number], counter: nu
   let q = pi(${R_OFF}u) + i32(2u * j);
   o[q] = y.x;
   if (2u * j + 1u < n) { o[q + 1] = y.y; }`)}`;
-  ctx.run('random:threefry', bindings, R_WORDS, code, w.a, [bo.range], Math.ceil(Math.ceil(n / 2) / WG));
+  // Windows start at even elements, so that each starts a block: its counter is counter + start / 2.
+  const plan = planWindows(ctx, [n], [{ view: out, strides: [1] }], 'randomBits', { multiple: [2] });
+  for (const p of plan.pieces) {
+    const bo = ctx.bind(p.views[0], 'randomBits');
+    const c = counter + p.start[0] / 2;
+    const lo = c % 4294967296;
+    const hi = Math.floor(c / 4294967296) % 4294967296;
+    const len = p.shape[0];
+    const w = new Words(R_WORDS).u(R_N, len).u(R_K0, key[0]).u(R_K1, key[1]).u(R_LO, lo).u(R_HI, hi).i(R_OFF, bo.offset)
+      .u(R_FLOAT, out.dtype === 'float32' ? 1 : 0);
+    ctx.run('random:threefry', bindings, R_WORDS, code, w.a, [bo.range], Math.ceil(Math.ceil(len / 2) / WG));
+  }
 }

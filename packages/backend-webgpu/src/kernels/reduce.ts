@@ -8,7 +8,9 @@
  */
 import type { ArgReduceOp, DType, ReduceOp, View } from '@tessera/core';
 import { type Ctx, WG } from '../ctx.js';
-import { collapse, MAX_RANK } from '../layout.js';
+import { collapse, contiguousStrides, MAX_RANK, reshapeView, sizeOf } from '../layout.js';
+import type { BindRange, Block } from '../runtime.js';
+import { type Piece, planWindows } from '../window.js';
 import { entry, header, type BindingDecl, type Ty, tyOf, Words } from '../wgsl.js';
 import { fill } from './elementwise.js';
 
@@ -87,7 +89,7 @@ function storeAs(acc: 'f32' | 'i32', ot: Ty, v: string): string {
 }
 
 // Uniform layout shared by reduce and argReduce.
-const R_NOUT = 0, R_NRED = 1, R_KRANK = 2, R_RRANK = 3, R_XOFF = 4, R_OOFF = 5;
+const R_NOUT = 0, R_NRED = 1, R_KRANK = 2, R_RRANK = 3, R_XOFF = 4, R_OOFF = 5, R_BASE = 6, R_FLAGS = 7;
 const R_KSHAPE = 8, R_KXS = R_KSHAPE + MAX_RANK, R_KOS = R_KXS + MAX_RANK, R_RSHAPE = R_KOS + MAX_RANK, R_RXS = R_RSHAPE + MAX_RANK;
 const R_WORDS = R_RXS + MAX_RANK;
 
@@ -153,6 +155,11 @@ function reduceWords(s: Split, nOut: number, nRed: number, xOff: number, oOff: n
 /**
  * Reduces `x` over `axes` into `out` (the kept axes). Identities for empty reductions:
  * 0, 1, -Inf, +Inf (int32: the int32 extremes; bool: false/true).
+ *
+ * Windows: the work is the kept axes followed by the reduced ones. Cutting kept axes gives
+ * independent pieces; when reduced axes must be cut, each window reduces into a row of
+ * partial results (in the accumulator's type) and the rows are reduced into `out` with the
+ * same op.
  */
 export function reduce(ctx: Ctx, op: ReduceOp, x: View, axes: readonly number[], out: View): void {
   if (out.size === 0) return;
@@ -163,7 +170,36 @@ export function reduce(ctx: Ctx, op: ReduceOp, x: View, axes: readonly number[],
   }
   const s = splitAxes(x, axes, out.strides);
   checkRank(s, 'reduce');
-  const nOut = out.size, nRed = x.size / nOut;
+  const kr = s.kShape.length;
+  const plan = planWindows(ctx, [...s.kShape, ...s.rShape], [
+    { view: out, strides: [...s.kos, ...s.rShape.map(() => 0)] },
+    { view: x, strides: [...s.kxs, ...s.rxs] },
+  ], 'reduce');
+  const wins = sizeOf(plan.chunks.slice(kr));
+  for (let g0 = 0; g0 < plan.pieces.length; g0 += wins) {
+    const group = plan.pieces.slice(g0, g0 + wins);
+    const kShape = group[0].shape.slice(0, kr);
+    const o = reshapeView(out, kShape, s.kos, group[0].views[0].offset);
+    const piece = (p: Piece): Split => ({ kShape, kxs: s.kxs, kos: s.kos, rShape: p.shape.slice(kr), rxs: s.rxs });
+    if (wins === 1) {
+      reduceOnce(ctx, code, group[0].views[1], piece(group[0]), o);
+      continue;
+    }
+    // One row of partial results per window, then a reduction of the rows.
+    const nOut = sizeOf(kShape);
+    const pd: DType = accOf(code).ty === 'f32' ? 'float32' : 'int32';
+    const t = ctx.temp(wins * nOut, 'reduce');
+    const parts = ctx.tempView(t, pd, [wins, ...kShape]);
+    const ks = contiguousStrides(kShape);
+    group.forEach((p, w) => reduceOnce(ctx, code, p.views[1], piece(p), reshapeView(parts, kShape, ks, w * nOut)));
+    reduce(ctx, op, parts, [0], o);
+    ctx.release(t);
+  }
+}
+
+/** One reduce dispatch: `x` over the split's reduced axes into `out` (both bindable). */
+function reduceOnce(ctx: Ctx, code: Code, x: View, s: Split, out: View): void {
+  const nOut = sizeOf(s.kShape), nRed = sizeOf(s.rShape);
   const tree = nRed >= TREE_MIN;
   const acc = accOf(code);
   const xt = tyOf(x.dtype), ot = tyOf(out.dtype);
@@ -220,6 +256,10 @@ ${KEPT_OFFSETS}
 /**
  * Index of the max/min along `axis` (int32 out). Ties go to the first index; a NaN wins
  * (the first NaN). An empty axis gives 0.
+ *
+ * Windows: the work is the kept axes followed by the axis. When the axis must be cut, the
+ * windows run in order and carry each output's best value and index so far in two
+ * temporaries; the last window writes `out`.
  */
 export function argReduce(ctx: Ctx, op: ArgReduceOp, x: View, axis: number, out: View): void {
   if (out.size === 0) return;
@@ -233,11 +273,51 @@ export function argReduce(ctx: Ctx, op: ArgReduceOp, x: View, axis: number, out:
   s.rShape = [n];
   s.rxs = [x.strides[axis]];
   checkRank(s, 'argReduce');
+  const kr = s.kShape.length;
+  const plan = planWindows(ctx, [...s.kShape, n], [
+    { view: out, strides: [...s.kos, 0] },
+    { view: x, strides: [...s.kxs, x.strides[axis]] },
+  ], op);
+  const wins = plan.chunks[kr];
+  for (let g0 = 0; g0 < plan.pieces.length; g0 += wins) {
+    const group = plan.pieces.slice(g0, g0 + wins);
+    const kShape = group[0].shape.slice(0, kr);
+    const o = reshapeView(out, kShape, s.kos, group[0].views[0].offset);
+    const piece = (p: Piece): Split => ({ kShape, kxs: s.kxs, kos: s.kos, rShape: [p.shape[kr]], rxs: s.rxs });
+    if (wins === 1) {
+      argOnce(ctx, op, group[0].views[1], piece(group[0]), o, null);
+      continue;
+    }
+    const nOut = sizeOf(kShape);
+    const cv = ctx.temp(nOut, op), ci = ctx.temp(nOut, op);
+    group.forEach((p, w) => argOnce(ctx, op, p.views[1], piece(p), o, { cv, ci, base: p.start[kr], first: w === 0, last: w === wins - 1 }));
+    ctx.release(cv);
+    ctx.release(ci);
+  }
+}
+
+/** A window of a cut argReduce: carried best values/indices, the window's first index. */
+interface ArgWindow {
+  cv: Block;
+  ci: Block;
+  base: number;
+  first: boolean;
+  last: boolean;
+}
+
+function argOnce(ctx: Ctx, op: ArgReduceOp, x: View, s: Split, out: View, win: ArgWindow | null): void {
   const xt = tyOf(x.dtype);
+  const nOut = sizeOf(s.kShape), n = s.rShape[0];
   const tree = n >= TREE_MIN;
   const bx = ctx.bind(x, op), bo = ctx.bind(out, op);
-  const w = reduceWords(s, out.size, n, bx.offset, bo.offset);
+  const w = reduceWords(s, nOut, n, bx.offset, bo.offset);
   const bindings: BindingDecl[] = [{ name: 'o', ty: 'i32', access: 'w' }, { name: 'x', ty: xt, access: 'r' }];
+  const ranges = [bo.range, bx.range];
+  if (win !== null) {
+    bindings.push({ name: 'cv', ty: xt, access: 'w' }, { name: 'ci', ty: 'u32', access: 'w' });
+    ranges.push(ctx.whole(win.cv, nOut, op), ctx.whole(win.ci, nOut, op));
+    w.u(R_BASE, win.base).u(R_FLAGS, (win.first ? 1 : 0) | (win.last ? 2 : 0));
+  }
   const cmp = op === 'argmax' ? '>' : '<';
   const isNan = (v: string): string => (xt === 'f32' ? `is_nan(${v})` : 'false');
   // better(a, b): does candidate (bv, bi) beat the current (av, ai)? ai == 0xffffffff marks "none".
@@ -249,7 +329,13 @@ export function argReduce(ctx: Ctx, op: ArgReduceOp, x: View, axis: number, out:
   if (bv ${cmp} av) { return true; }
   return bv == av && bi < ai;
 }`;
-  const key = `arg:${op}:${xt}:${tree ? 'tree' : 'line'}`;
+  const key = `arg:${op}:${xt}:${tree ? 'tree' : 'line'}${win !== null ? ':win' : ''}`;
+  // Windowed: indices are global (base + i), the state starts from the carry unless first,
+  // and is written back to the carry unless last.
+  const winInit = `  let base = pu(${R_BASE}u);
+  let flags = pu(${R_FLAGS}u);`;
+  const finish = (v: string, i: string): string => win === null ? `o[ob] = i32(${i});` : `if ((flags & 1u) == 0u && better(${v}, ${i}, cv[oi], ci[oi])) { ${v} = cv[oi]; ${i} = ci[oi]; }
+    if ((flags & 2u) != 0u) { o[ob] = i32(${i}); } else { cv[oi] = ${v}; ci[oi] = ${i}; }`;
   const code = (): string => {
     const head = `${header(R_WORDS, bindings, ['consts'])}\n${better}`;
     if (!tree) {
@@ -257,23 +343,30 @@ export function argReduce(ctx: Ctx, op: ArgReduceOp, x: View, axis: number, out:
   if (oi >= pu(${R_NOUT}u)) { return; }
 ${KEPT_OFFSETS}
   let s = pi(${R_RXS}u);
-  var bv = x[xb];
+${win === null ? `  var bv = x[xb];
   var bi = 0u;
   for (var i = 1u; i < pu(${R_NRED}u); i = i + 1u) {
     let v = x[xb + i32(i) * s];
     if (better(bv, bi, v, i)) { bv = v; bi = i; }
-  }
-  o[ob] = i32(bi);`)}`;
+  }` : `${winInit}
+  var bv = x[xb];
+  var bi = 0xffffffffu;
+  for (var i = 0u; i < pu(${R_NRED}u); i = i + 1u) {
+    let v = x[xb + i32(i) * s];
+    if (better(bv, bi, v, base + i)) { bv = v; bi = base + i; }
+  }`}
+  ${finish('bv', 'bi')}`)}`;
     }
     return `${head}\nvar<workgroup> sv: array<${xt}, ${TREE_WG}>;\nvar<workgroup> si: array<u32, ${TREE_WG}>;\n${entry(TREE_WG, `  let oi = g;
   if (oi >= pu(${R_NOUT}u)) { return; }
 ${KEPT_OFFSETS}
   let s = pi(${R_RXS}u);
+${win === null ? '  let base = 0u;' : winInit}
   var bv = x[xb];
   var bi = 0xffffffffu;
   for (var i = lid; i < pu(${R_NRED}u); i = i + ${TREE_WG}u) {
     let v = x[xb + i32(i) * s];
-    if (better(bv, bi, v, i)) { bv = v; bi = i; }
+    if (better(bv, bi, v, base + i)) { bv = v; bi = base + i; }
   }
   sv[lid] = bv;
   si[lid] = bi;
@@ -282,19 +375,27 @@ ${KEPT_OFFSETS}
     if (lid < h && better(sv[lid], si[lid], sv[lid + h], si[lid + h])) { sv[lid] = sv[lid + h]; si[lid] = si[lid + h]; }
     workgroupBarrier();
   }
-  if (lid == 0u) { o[ob] = i32(si[0]); }`)}`;
+  if (lid == 0u) {
+    var fv = sv[0];
+    var fi = si[0];
+    ${finish('fv', 'fi')}
+  }`)}`;
   };
-  ctx.run(key, bindings, R_WORDS, code, w.a, [bo.range, bx.range], tree ? out.size : Math.ceil(out.size / WG));
+  ctx.run(key, bindings, R_WORDS, code, w.a, ranges, tree ? nOut : Math.ceil(nOut / WG));
 }
 
 // Uniform layout of cumulative.
 const C_NLINES = 0, C_N = 1, C_SX = 2, C_SO = 3, C_XOFF = 4, C_OOFF = 5, C_EXCL = 6, C_KRANK = 7;
-const C_KSHAPE = 8, C_KXS = C_KSHAPE + MAX_RANK, C_KOS = C_KXS + MAX_RANK;
-const C_WORDS = C_KOS + MAX_RANK;
+const C_KSHAPE = 8, C_KXS = C_KSHAPE + MAX_RANK, C_KOS = C_KXS + MAX_RANK, C_FLAGS = C_KOS + MAX_RANK;
+const C_WORDS = C_FLAGS + 1;
 
 /**
  * Running sum/prod/max/min along `axis`, optionally exclusive (the first element is the
  * identity) and/or from the end. One invocation per line.
+ *
+ * Windows: the work is the kept axes followed by the axis. When the axis must be cut, the
+ * windows run in scan order and carry each line's accumulator (with its compensation) in a
+ * temporary.
  */
 export function cumulative(ctx: Ctx, op: ReduceOp, x: View, axis: number, exclusive: boolean, reverse: boolean, out: View): void {
   if (out.size === 0) return;
@@ -309,22 +410,47 @@ export function cumulative(ctx: Ctx, op: ReduceOp, x: View, axis: number, exclus
   }
   const k = collapse(ks, [kx, ko]);
   if (k.shape.length > MAX_RANK) throw new Error(`webgpu backend: cumulative over more than ${MAX_RANK} kept axes is not supported`);
-  const bx = ctx.bind(x, 'cumulative'), bo = ctx.bind(out, 'cumulative');
-  let sx = x.strides[axis], so = out.strides[axis];
-  let xo = bx.offset, oo = bo.offset;
-  if (reverse) {
-    xo += (n - 1) * sx;
-    oo += (n - 1) * so;
-    sx = -sx;
-    so = -so;
+  const kr = k.shape.length;
+  const plan = planWindows(ctx, [...k.shape, n], [
+    { view: out, strides: [...k.strides[1], out.strides[axis]] },
+    { view: x, strides: [...k.strides[0], x.strides[axis]] },
+  ], 'cumulative');
+  const wins = plan.chunks[kr];
+  for (let g0 = 0; g0 < plan.pieces.length; g0 += wins) {
+    const group = plan.pieces.slice(g0, g0 + wins);
+    if (reverse) group.reverse();
+    const nLines = sizeOf(group[0].shape.slice(0, kr));
+    const carry = wins > 1 ? ctx.temp(2 * nLines, 'cumulative') : null;
+    group.forEach((p, w) => {
+      const bo = ctx.bind(p.views[0], 'cumulative'), bx = ctx.bind(p.views[1], 'cumulative');
+      const len = p.shape[kr];
+      let sx = x.strides[axis], so = out.strides[axis];
+      let xo = bx.offset, oo = bo.offset;
+      if (reverse) {
+        xo += (len - 1) * sx;
+        oo += (len - 1) * so;
+        sx = -sx;
+        so = -so;
+      }
+      const kShape = p.shape.slice(0, kr);
+      const w0 = new Words(C_WORDS).u(C_NLINES, nLines).u(C_N, len).i(C_SX, sx).i(C_SO, so).i(C_XOFF, xo).i(C_OOFF, oo)
+        .u(C_EXCL, exclusive ? 1 : 0).u(C_KRANK, kr).ints(C_KSHAPE, kShape).ints(C_KXS, k.strides[0]).ints(C_KOS, k.strides[1])
+        .u(C_FLAGS, (w === 0 ? 1 : 0) | (w === wins - 1 ? 2 : 0));
+      const ranges = [bo.range, bx.range];
+      if (carry !== null) ranges.push(ctx.whole(carry, 2 * nLines, 'cumulative'));
+      cumOnce(ctx, code, x.dtype, out.dtype, carry !== null, w0, ranges, nLines);
+    });
+    if (carry !== null) ctx.release(carry);
   }
-  const nLines = out.size / n;
-  const w = new Words(C_WORDS).u(C_NLINES, nLines).u(C_N, n).i(C_SX, sx).i(C_SO, so).i(C_XOFF, xo).i(C_OOFF, oo)
-    .u(C_EXCL, exclusive ? 1 : 0).u(C_KRANK, k.shape.length).ints(C_KSHAPE, k.shape).ints(C_KXS, k.strides[0]).ints(C_KOS, k.strides[1]);
+}
+
+function cumOnce(ctx: Ctx, code: Code, xd: DType, od: DType, windowed: boolean, w: Words, ranges: BindRange[], nLines: number): void {
   const acc = accOf(code);
-  const xt = tyOf(x.dtype), ot = tyOf(out.dtype);
+  const xt = tyOf(xd), ot = tyOf(od);
   const bindings: BindingDecl[] = [{ name: 'o', ty: ot, access: 'w' }, { name: 'x', ty: xt, access: 'r' }];
-  const key = `cum:${code}:${xt}>${ot}`;
+  if (windowed) bindings.push({ name: 'cv', ty: acc.ty, access: 'w' });
+  const key = `cum:${code}:${xt}>${ot}${windowed ? ':win' : ''}`;
+  const comp = code === 'fsum';
   const codeFn = (): string => `${header(C_WORDS, bindings, ['consts', 'f2i', 'i2f', ...acc.lib])}\n${entry(WG, `  let l = g * ${WG}u + lid;
   if (l >= pu(${C_NLINES}u)) { return; }
   var p = pi(${C_XOFF}u);
@@ -343,12 +469,15 @@ export function cumulative(ctx: Ctx, op: ReduceOp, x: View, axis: number, exclus
   let so = pi(${C_SO}u);
   let excl = pu(${C_EXCL}u) != 0u;
   ${acc.decl}
+${windowed ? `  let flags = pu(${C_FLAGS}u);
+  if ((flags & 1u) == 0u) { acc = cv[2u * l];${comp ? ' cmp = cv[2u * l + 1u];' : ''} }` : ''}
   for (var a = 0u; a < pu(${C_N}u); a = a + 1u) {
     if (excl) { o[q] = ${storeAs(acc.ty, ot, acc.value)}; }
-    ${acc.add(loadAs(xt, acc.ty, out.dtype === 'bool', 'p'))}
+    ${acc.add(loadAs(xt, acc.ty, od === 'bool', 'p'))}
     if (!excl) { o[q] = ${storeAs(acc.ty, ot, acc.value)}; }
     p = p + sx;
     q = q + so;
-  }`)}`;
-  ctx.run(key, bindings, C_WORDS, codeFn, w.a, [bo.range, bx.range], Math.ceil(nLines / WG));
+  }
+${windowed ? `  if ((flags & 2u) == 0u) { cv[2u * l] = acc;${comp ? ' cv[2u * l + 1u] = cmp;' : ''} }` : ''}`)}`;
+  ctx.run(key, bindings, C_WORDS, codeFn, w.a, ranges, Math.ceil(nLines / WG));
 }

@@ -6,7 +6,8 @@
  */
 import type { View } from '@tessera/core';
 import { type Ctx, WG } from '../ctx.js';
-import { collapse, MAX_RANK } from '../layout.js';
+import { collapse, MAX_RANK, sizeOf } from '../layout.js';
+import { planWindows } from '../window.js';
 import type { BindRange } from '../runtime.js';
 import { entry, header, type BindingDecl, Words } from '../wgsl.js';
 
@@ -46,15 +47,7 @@ function runRows(ctx: Ctx, key: string, x: View, ops: RowOperand[], eps: number,
   if (rows === 0) return;
   const wg = n >= WG_ROW_MIN;
   const words = W_OPS + OPW * ops.length;
-  const w = new Words(words).u(W_ROWS, rows).u(W_N, n).u(W_LRANK, c.shape.length).f(W_EPS, eps).ints(W_LSHAPE, c.shape);
-  const ranges: BindRange[] = [];
-  const bindings: BindingDecl[] = [];
-  ops.forEach((o, k) => {
-    const b = ctx.bind(o.view, key);
-    ranges.push(b.range);
-    bindings.push({ name: o.name, ty: 'f32', access: o.access });
-    w.i(W_OPS + OPW * k, b.offset).i(W_OPS + OPW * k + 1, o.last).ints(W_OPS + OPW * k + 2, c.strides[k]);
-  });
+  const bindings: BindingDecl[] = ops.map((o) => ({ name: o.name, ty: 'f32', access: o.access }));
   const offsets = ops.map((o, k) => `  var ${o.name}o = pi(${W_OPS + OPW * k}u);\n  let ${o.name}s = pi(${W_OPS + OPW * k + 1}u);`).join('\n');
   const decompose = ops.map((o, k) => `      ${o.name}o = ${o.name}o + c * pi(${W_OPS + OPW * k + 2}u + u32(d));`).join('\n');
   const m = wg ? wgMacros : lineMacros;
@@ -97,7 +90,20 @@ ${decompose}
     }
   }
 ${body(m)}`)}`;
-  ctx.run(`rows:${key}:${wg ? 'wg' : 'line'}`, bindings, words, code, w.a, ranges, wg ? rows : Math.ceil(rows / WG));
+  // Windows: rows (the leading axes) are cut; a row is bound whole.
+  const plan = planWindows(ctx, leadShape, ops.map((o) => ({ view: o.view, strides: o.lead, fixed: [[n, o.last]] })), key);
+  for (const p of plan.pieces) {
+    const pc = collapse(p.shape, ops.map((o) => o.lead));
+    const pRows = sizeOf(p.shape);
+    const w = new Words(words).u(W_ROWS, pRows).u(W_N, n).u(W_LRANK, pc.shape.length).f(W_EPS, eps).ints(W_LSHAPE, pc.shape);
+    const ranges: BindRange[] = [];
+    ops.forEach((o, k) => {
+      const b = ctx.bind(p.views[k], key);
+      ranges.push(b.range);
+      w.i(W_OPS + OPW * k, b.offset).i(W_OPS + OPW * k + 1, o.last).ints(W_OPS + OPW * k + 2, pc.strides[k]);
+    });
+    ctx.run(`rows:${key}:${wg ? 'wg' : 'line'}`, bindings, words, code, w.a, ranges, wg ? pRows : Math.ceil(pRows / WG));
+  }
 }
 
 /** Loop and reduction macros of a variant. */

@@ -2,13 +2,15 @@
 import { getBackend, init, memory, type Tensor } from '@tessera/core';
 import { createJsBackend } from '@tessera/backend-js';
 import { expect } from 'vitest';
+import { createTestBackend } from '../../../../scripts/test-backend.mjs';
 
 /** Initialises the js backend once per test file. */
 export async function setupBackend(): Promise<void> {
   try {
     getBackend();
   } catch {
-    const r = await init({ backends: { js: createJsBackend } });
+    const other = await createTestBackend();
+    const r = other ? await init({ backends: { [other.name]: async () => other } }) : await init({ backends: { js: createJsBackend } });
     if (!r.backend) throw new Error(`no backend: ${JSON.stringify(r.failures)}`);
   }
 }
