@@ -1,23 +1,33 @@
 #!/usr/bin/env node
-// Runs every vitest project once and prints the closing line CI reads: "N passed, N failed".
+// Runs every vitest project once, then the PyTorch golden replays again on each optional
+// backend, and prints the closing line CI reads: "N passed, N failed" summed over all runs.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 
-const report = 'reports/vitest.json';
-mkdirSync('reports', { recursive: true });
-rmSync(report, { force: true });
-const run = spawnSync('pnpm', ['exec', 'vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...process.argv.slice(2)], {
-  stdio: 'inherit',
-  env: { ...process.env, TURBO_TELEMETRY_DISABLED: '1' },
-});
-if (!existsSync(report)) {
-  console.log('0 passed, 1 failed');
-  process.exit(1);
+const GOLDEN_PROJECTS = ['@tessera/autograd', '@tessera/losses', '@tessera/optim', '@tessera/nn'];
+const GOLDEN_BACKENDS = ['native', 'wasm', 'webgpu'];
+
+function vitest(label, args, env = {}) {
+  const report = `reports/vitest-${label}.json`;
+  rmSync(report, { force: true });
+  console.log(`\n=== vitest: ${label} ===`);
+  const run = spawnSync('pnpm', ['exec', 'vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...args], {
+    stdio: 'inherit',
+    env: { ...process.env, TURBO_TELEMETRY_DISABLED: '1', ...env },
+  });
+  if (!existsSync(report)) return { passed: 0, failed: 1, skipped: 0, ok: false };
+  const j = JSON.parse(readFileSync(report, 'utf8'));
+  // A file that failed to load has no assertion results; count it as one failure.
+  const broken = j.testResults.filter((f) => f.status === 'failed' && f.assertionResults.length === 0).length;
+  const failed = j.numFailedTests + broken;
+  return { passed: j.numPassedTests, failed, skipped: j.numPendingTests + j.numTodoTests, ok: run.status === 0 && failed === 0 };
 }
-const j = JSON.parse(readFileSync(report, 'utf8'));
-// A file that failed to load has no assertion results; count it as one failure.
-const broken = j.testResults.filter((f) => f.status === 'failed' && f.assertionResults.length === 0).length;
-const failed = j.numFailedTests + broken;
-const skipped = j.numPendingTests + j.numTodoTests;
-console.log(`${j.numPassedTests} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
-process.exit(run.status === 0 && failed === 0 && j.numPassedTests > 0 ? 0 : 1);
+
+mkdirSync('reports', { recursive: true });
+const runs = [vitest('all', process.argv.slice(2))];
+for (const backend of GOLDEN_BACKENDS) {
+  runs.push(vitest(`golden-${backend}`, [...GOLDEN_PROJECTS.flatMap((p) => ['--project', p]), 'golden'], { TESSERA_TEST_BACKEND: backend }));
+}
+const total = runs.reduce((t, r) => ({ passed: t.passed + r.passed, failed: t.failed + r.failed, skipped: t.skipped + r.skipped }), { passed: 0, failed: 0, skipped: 0 });
+console.log(`${total.passed} passed, ${total.failed} failed${total.skipped ? `, ${total.skipped} skipped` : ''}`);
+process.exit(runs.every((r) => r.ok) && total.passed > 0 ? 0 : 1);

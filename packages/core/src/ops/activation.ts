@@ -8,9 +8,9 @@ import type { Activation } from '../backend/types.js';
 import { ArgumentError } from '../errors.js';
 import { normAxis } from '../shape.js';
 import type { Tensor } from '../tensor.js';
-import { abs, add, div, erf, exp, expm1, greater, log1p, minimum, mul, relu, sigmoid, sub, tanh, where } from './elementwise.js';
+import { abs, add, div, erf, exp, expm1, greater, isFinite, log as ln, log1p, minimum, mul, relu, sigmoid, sub, tanh, where } from './elementwise.js';
 import { transpose } from './movement.js';
-import { logSumExp, max, sum } from './reduce.js';
+import { max, sum } from './reduce.js';
 import { expectDType, fusedKernel, input, live, output, recorded, releaseTemps } from './util.js';
 
 /** Disposes the intermediates of a composition, returning its result. */
@@ -133,15 +133,19 @@ function softmaxLike(x: Tensor, axis: number, log: boolean): Tensor {
       releaseTemps();
       return out;
     }
-    if (log) {
-      const l = logSumExp(x, -1, true);
-      return chain(sub(x, l), l);
-    }
+    // Shifted by the row max (0 where the max is ±Inf or NaN, so such rows propagate);
+    // log-softmax is (x − shift) − log Σ, which keeps full precision at large |x|.
     const m = max(x, -1, true);
-    const d = sub(x, m);
+    const fin = isFinite(m);
+    const shift = where(fin, m, 0);
+    const d = sub(x, shift);
     const e = exp(d);
     const s = sum(e, -1, true);
-    return chain(div(e, s), m, d, e, s);
+    if (log) {
+      const l = ln(s);
+      return chain(sub(d, l), m, fin, shift, d, e, s, l);
+    }
+    return chain(div(e, s), m, fin, shift, d, e, s);
   });
 }
 
