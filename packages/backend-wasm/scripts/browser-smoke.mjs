@@ -13,8 +13,8 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const chromium = process.argv[2] ?? ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'].find((p) => existsSync(p));
 if (!chromium) {
-  console.log('browser smoke: no Chromium found; skipped');
-  process.exit(0);
+  console.log('browser smoke: no Chromium found (apt-get install -y chromium, or scripts/install-vulkan.sh at the repo root)');
+  process.exit(1);
 }
 const page = `<!doctype html><meta charset="utf-8"><script type="module">
 import { createWasmBackend } from '/dist/index.js';
