@@ -86,15 +86,19 @@ function toTensor(h: GoldenTensor): Tensor {
   return c.tensor(Float32Array.from(h.data), h.shape, 'float32');
 }
 
-function expectClose(got: Tensor, want: GoldenTensor, what: string): void {
+async function expectClose(got: Tensor, want: GoldenTensor, what: string): Promise<void> {
   expect(got.shape, `${what}: shape`).toEqual(want.shape);
   if (want.dtype === 'I32') expect(got.dtype, `${what}: dtype`).toBe('int32');
-  const w = worstMismatch(got.dataSync(), want.data, RTOL, ATOL);
+  const w = worstMismatch(await got.data(), want.data, RTOL, ATOL);
   expect(w.excess, `${what}: element ${w.index} is ${w.got}, expected ${w.want}`).toBeLessThanOrEqual(0);
 }
 
-/** Replays one case: forward output, and the gradients when the case lists them. */
-function replay(g: Golden, gc: GoldenCase, fused: boolean): void {
+/**
+ * Replays one case: forward output, and the gradients when the case lists them. The ops run
+ * inside `withFusedKernels` (which is synchronous); the results are read afterwards with
+ * `await data()`, which works on every backend (WebGPU has no synchronous read).
+ */
+async function replay(g: Golden, gc: GoldenCase, fused: boolean): Promise<void> {
   const get = (name: string): GoldenTensor => {
     const t = g.tensors.get(name);
     if (!t) throw new Error(`golden ${gc.id}: tensor ${name} missing`);
@@ -102,29 +106,35 @@ function replay(g: Golden, gc: GoldenCase, fused: boolean): void {
   };
   const names = [...gc.inputs, ...(gc.params ?? [])];
   const fn = opOf(gc);
-  c.withFusedKernels(fused, () => {
-    const xs = names.map((n) => toTensor(get(n)));
-    const want = get(gc.outputs[0]!);
-    const gradNames = Object.entries(gc.grads ?? {});
-    if (gradNames.length === 0 || !gc.upstream) {
-      const y = fn(...xs);
-      expectClose(y, want, `${gc.id} output`);
+  const xs = names.map((n) => toTensor(get(n)));
+  const want = get(gc.outputs[0]!);
+  const gradNames = Object.entries(gc.grads ?? {});
+  if (gradNames.length === 0 || !gc.upstream) {
+    const y = c.withFusedKernels(fused, () => fn(...xs));
+    try {
+      await expectClose(y, want, `${gc.id} output`);
+    } finally {
       c.dispose([y, ...xs]);
-      return;
     }
-    const up = toTensor(get(gc.upstream));
-    const before = snapshot();
-    const { value, grads } = vjp(fn, xs, up);
-    expectClose(value, want, `${gc.id} output`);
+    return;
+  }
+  const up = toTensor(get(gc.upstream));
+  const before = snapshot();
+  const { value, grads } = c.withFusedKernels(fused, () => vjp(fn, xs, up));
+  try {
+    await expectClose(value, want, `${gc.id} output`);
     for (const [input, gradName] of gradNames) {
       const k = names.indexOf(input);
       expect(k, `${gc.id}: gradient for unknown tensor ${input}`).toBeGreaterThanOrEqual(0);
-      expectClose(grads[k]!, get(gradName), `${gc.id} gradient wrt ${input}`);
+      await expectClose(grads[k]!, get(gradName), `${gc.id} gradient wrt ${input}`);
     }
-    c.dispose([value, ...grads]);
-    expect(snapshot(), `${gc.id}: leak`).toEqual(before);
-    c.dispose([up, ...xs]);
-  });
+  } catch (e) {
+    c.dispose([value, ...grads, up, ...xs]);
+    throw e;
+  }
+  c.dispose([value, ...grads]);
+  expect(snapshot(), `${gc.id}: leak`).toEqual(before);
+  c.dispose([up, ...xs]);
 }
 
 const cases = goldenCases(['activation', 'matmul', 'reduction']);
@@ -138,9 +148,9 @@ describe('golden activation, matmul and reduction cases', () => {
   });
 
   for (const { golden, gc } of cases) {
-    it(`${golden.manifest.file}: ${gc.kind} ${gc.id}`, () => {
-      replay(golden, gc, true);
-      replay(golden, gc, false);
+    it(`${golden.manifest.file}: ${gc.kind} ${gc.id}`, async () => {
+      await replay(golden, gc, true);
+      await replay(golden, gc, false);
     });
   }
 });

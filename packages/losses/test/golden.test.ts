@@ -23,9 +23,9 @@ function toTensor(h: GoldenTensor): Tensor {
   return c.tensor(Float32Array.from(h.data), h.shape, 'float32');
 }
 
-function expectClose(got: Tensor, want: GoldenTensor, what: string): void {
+async function expectClose(got: Tensor, want: GoldenTensor, what: string): Promise<void> {
   expect(got.shape, `${what}: shape`).toEqual(want.shape);
-  const w = worstMismatch(got.dataSync(), want.data, RTOL, ATOL);
+  const w = worstMismatch(await got.data(), want.data, RTOL, ATOL);
   expect(w.excess, `${what}: element ${w.index} is ${w.got}, expected ${w.want}`).toBeLessThanOrEqual(0);
 }
 
@@ -50,7 +50,7 @@ describe('golden loss cases', () => {
   });
 
   for (const { golden, gc } of cases) {
-    it(`${golden.manifest.file}: loss ${gc.id} (${String(gc.attrs.loss)})`, () => {
+    it(`${golden.manifest.file}: loss ${gc.id} (${String(gc.attrs.loss)})`, async () => {
       const get = (name: string): GoldenTensor => {
         const t = golden.tensors.get(name);
         if (!t) throw new Error(`tensor ${name} missing`);
@@ -59,24 +59,23 @@ describe('golden loss cases', () => {
       const loss = getLoss(String(gc.attrs.loss));
       const opts = optionsOf(gc.attrs);
       for (const fused of [true, false]) {
-        c.withFusedKernels(fused, () => {
-          const [yTrue, yPred] = gc.inputs.map((n) => toTensor(get(n))) as [Tensor, Tensor];
-          const before = snapshot();
-          const { value, grads } = vjp((p) => loss(yTrue, p!, opts), [yPred]);
-          expectClose(value, get(gc.outputs[0]!), `${gc.id} loss (fused ${fused})`);
-          for (const [input, gradName] of Object.entries(gc.grads ?? {})) {
-            expect(input, `${gc.id}: gradients are wrt the prediction`).toBe(gc.inputs[1]);
-            expectClose(grads[0]!, get(gradName), `${gc.id} gradient (fused ${fused})`);
-          }
-          c.dispose([value, ...grads]);
-          expect(snapshot(), `${gc.id}: leak`).toEqual(before);
-          if (gc.outputs[1]) {
-            const per = loss(yTrue, yPred, { ...opts, reduction: 'none' });
-            expectClose(per, get(gc.outputs[1]), `${gc.id} per-sample loss (fused ${fused})`);
-            per.dispose();
-          }
-          c.dispose([yTrue, yPred]);
-        });
+        // The ops run inside withFusedKernels (synchronous); the reads are awaited after it.
+        const [yTrue, yPred] = gc.inputs.map((n) => toTensor(get(n))) as [Tensor, Tensor];
+        const before = snapshot();
+        const { value, grads } = c.withFusedKernels(fused, () => vjp((p) => loss(yTrue, p!, opts), [yPred]));
+        await expectClose(value, get(gc.outputs[0]!), `${gc.id} loss (fused ${fused})`);
+        for (const [input, gradName] of Object.entries(gc.grads ?? {})) {
+          expect(input, `${gc.id}: gradients are wrt the prediction`).toBe(gc.inputs[1]);
+          await expectClose(grads[0]!, get(gradName), `${gc.id} gradient (fused ${fused})`);
+        }
+        c.dispose([value, ...grads]);
+        expect(snapshot(), `${gc.id}: leak`).toEqual(before);
+        if (gc.outputs[1]) {
+          const per = c.withFusedKernels(fused, () => loss(yTrue, yPred, { ...opts, reduction: 'none' }));
+          await expectClose(per, get(gc.outputs[1]), `${gc.id} per-sample loss (fused ${fused})`);
+          per.dispose();
+        }
+        c.dispose([yTrue, yPred]);
       }
     });
   }

@@ -89,7 +89,7 @@ describe('golden layers (layers.json)', () => {
   });
 
   for (const c of replayed) {
-    it(`${c.kind}: ${c.id}`, () => {
+    it(`${c.kind}: ${c.id}`, async () => {
       const t = golden!.tensors;
       (tally[c.kind] ??= { replayed: 0, passed: 0 }).replayed++;
       const before = snapshot();
@@ -114,20 +114,20 @@ describe('golden layers (layers.json)', () => {
         return sum(mul(out, upstream));
       }, wrt);
       const problems: string[] = [];
-      const check = (what: string, got: Tensor, want: GoldenTensor): void => {
-        const msg = compare(what, got.dataSync(), got.shape, want, RTOL, ATOL);
+      const check = async (what: string, got: Tensor, want: GoldenTensor): Promise<void> => {
+        const msg = compare(what, await got.data(), got.shape, want, RTOL, ATOL);
         if (msg) problems.push(msg);
       };
-      check('y', y!, t.get(c.outputs[0]!)!);
+      await check('y', y!, t.get(c.outputs[0]!)!);
       if (c.kind === 'batch_norm' && training) {
-        check('new_moving_mean', layer.weights[2]!.value, t.get(`${c.id}/new_moving_mean`)!);
-        check('new_moving_variance', layer.weights[3]!.value, t.get(`${c.id}/new_moving_variance`)!);
+        await check('new_moving_mean', layer.weights[2]!.value, t.get(`${c.id}/new_moving_mean`)!);
+        await check('new_moving_variance', layer.weights[3]!.value, t.get(`${c.id}/new_moving_variance`)!);
       }
       for (const [of, gname] of Object.entries(c.grads)) {
         const v = byName.get(of);
         const g = v ? grads.get(v) : undefined;
         if (!g) problems.push(`no gradient for ${of}`);
-        else check(`grad ${of}`, g, t.get(gname)!);
+        else await check(`grad ${of}`, g, t.get(gname)!);
       }
       dispose([value, ...grads.values(), y!, x, upstream]);
       xv?.dispose();

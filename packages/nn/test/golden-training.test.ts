@@ -80,7 +80,8 @@ describe('golden training runs (training.json)', () => {
       push(compare('epoch_losses', history.history.loss!, [history.history.loss!.length], t.get(`${c.id}/epoch_losses`)!, RTOL, ATOL));
       const finals = c.outputs.filter((n) => n.split('/')[1]!.startsWith('final_'));
       const weights = model.getWeights();
-      finals.forEach((n, i) => push(compare(n, weights[i]!.dataSync(), weights[i]!.shape, t.get(n)!, RTOL, ATOL)));
+      const finalValues = await Promise.all(finals.map((_n, i) => weights[i]!.data()));
+      finals.forEach((n, i) => push(compare(n, finalValues[i]!, weights[i]!.shape, t.get(n)!, RTOL, ATOL)));
       expect(stepLosses).toHaveLength(a.steps);
       dispose([...weights, x, y]);
       model.dispose();

@@ -31,7 +31,7 @@ describe('golden optimizer cases', () => {
   });
 
   for (const { golden, gc } of cases) {
-    it(`${golden.manifest.file}: optimizer ${gc.id} (${String(gc.attrs.optimizer)})`, () => {
+    it(`${golden.manifest.file}: optimizer ${gc.id} (${String(gc.attrs.optimizer)})`, async () => {
       const get = (name: string): GoldenTensor => {
         const t = golden.tensors.get(name);
         if (!t) throw new Error(`tensor ${name} missing`);
@@ -42,41 +42,41 @@ describe('golden optimizer cases', () => {
       const steps = Number(gc.attrs.steps);
       const params = gc.params ?? [];
       for (const fused of [true, false]) {
-        c.withFusedKernels(fused, () => {
-          const opt = getOptimizer(String(gc.attrs.optimizer), config);
-          const vars = params.map((p) => {
-            const h = get(p);
-            const t = c.tensor(Float32Array.from(h.data), h.shape);
-            const v = variable(t, { name: p });
-            t.dispose();
-            return v;
-          });
-          let flat: ReturnType<typeof snapshot> | undefined;
-          for (let step = 0; step < steps; step++) {
-            const grads = new Map(
-              vars.map((v, i) => {
-                const h = get(gc.inputs[i]!);
-                const per = h.data.length / steps;
-                const gt = c.tensor(Float32Array.from(h.data.subarray(step * per, (step + 1) * per)), h.shape.slice(1));
-                return [v, gt] as const;
-              }),
-            );
-            opt.applyGradients(grads);
-            for (const gt of grads.values()) gt.dispose();
-            expect(opt.iterations).toBe(step + 1);
-            vars.forEach((v, i) => {
-              const h = get(gc.outputs[i]!);
-              const per = h.data.length / steps;
-              const w = worstMismatch(v.value.dataSync(), h.data.subarray(step * per, (step + 1) * per), RTOL, ATOL);
-              expect(w.excess, `${gc.id} step ${step + 1} ${params[i]} (fused ${fused}): element ${w.index} is ${w.got}, expected ${w.want}`).toBeLessThanOrEqual(0);
-            });
-            // Slots exist after the first step; from then on every step leaves memory flat.
-            if (flat === undefined) flat = snapshot();
-            else expect(snapshot(), `${gc.id}: memory grows at step ${step + 1}`).toEqual(flat);
-          }
-          opt.dispose();
-          for (const v of vars) v.dispose();
+        // Each step runs inside withFusedKernels (synchronous); the reads are awaited after it.
+        const opt = getOptimizer(String(gc.attrs.optimizer), config);
+        const vars = params.map((p) => {
+          const h = get(p);
+          const t = c.tensor(Float32Array.from(h.data), h.shape);
+          const v = variable(t, { name: p });
+          t.dispose();
+          return v;
         });
+        let flat: ReturnType<typeof snapshot> | undefined;
+        for (let step = 0; step < steps; step++) {
+          const grads = new Map(
+            vars.map((v, i) => {
+              const h = get(gc.inputs[i]!);
+              const per = h.data.length / steps;
+              const gt = c.tensor(Float32Array.from(h.data.subarray(step * per, (step + 1) * per)), h.shape.slice(1));
+              return [v, gt] as const;
+            }),
+          );
+          c.withFusedKernels(fused, () => opt.applyGradients(grads));
+          for (const gt of grads.values()) gt.dispose();
+          expect(opt.iterations).toBe(step + 1);
+          const values = await Promise.all(vars.map((v) => v.value.data()));
+          vars.forEach((_v, i) => {
+            const h = get(gc.outputs[i]!);
+            const per = h.data.length / steps;
+            const w = worstMismatch(values[i]!, h.data.subarray(step * per, (step + 1) * per), RTOL, ATOL);
+            expect(w.excess, `${gc.id} step ${step + 1} ${params[i]} (fused ${fused}): element ${w.index} is ${w.got}, expected ${w.want}`).toBeLessThanOrEqual(0);
+          });
+          // Slots exist after the first step; from then on every step leaves memory flat.
+          if (flat === undefined) flat = snapshot();
+          else expect(snapshot(), `${gc.id}: memory grows at step ${step + 1}`).toEqual(flat);
+        }
+        opt.dispose();
+        for (const v of vars) v.dispose();
       }
     });
   }

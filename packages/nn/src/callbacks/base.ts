@@ -42,6 +42,21 @@ export async function resolveLogs(logs: Logs | undefined): Promise<Logs> {
   return { ...logs };
 }
 
+const ASYNC_BATCH_LOGS = Symbol.for('tessera.nn.asyncBatchLogs');
+
+/**
+ * Marks an `onBatchEnd` implementation as reading batch log values only through
+ * {@link resolveLogs}. When every batch-end hook of a `fit` is marked, `fit` can hand out lazy
+ * logs even on a backend without synchronous reads (no device read per batch); otherwise it
+ * reads the values asynchronously before calling the hooks there. A subclass that overrides
+ * the method is unmarked again.
+ * @internal
+ */
+export function readsBatchLogsAsync<F extends (...args: never[]) => unknown>(fn: F): F {
+  Object.defineProperty(fn, ASYNC_BATCH_LOGS, { value: true });
+  return fn;
+}
+
 /**
  * Batch logs whose values are read from the device only when a property is accessed
  * (`fit` makes these, so a batch without a reader costs no device read).
@@ -57,7 +72,9 @@ export function lazyLogs(base: Logs, readers: Record<string, () => number>, reso
 /**
  * Base class of callbacks: override any hook. Hooks may be async; `fit` awaits them. Batch
  * logs hold the running (epoch-so-far) averages, read lazily; `batchLoss` is the loss of the
- * batch alone. Set `this.model.stopTraining = true` to stop after the current batch.
+ * batch alone. On a backend without synchronous reads (WebGPU) `fit` reads them with one
+ * await before calling `onBatchEnd`, so plain property reads work on every backend. Set
+ * `this.model.stopTraining = true` to stop after the current batch.
  * @example
  * class Printer extends Callback {
  *   override onEpochEnd(epoch: number, logs?: Logs) { console.log(epoch, logs?.loss); }
@@ -173,6 +190,14 @@ export class CallbackList {
   /** True when some callback listens to batch ends (then `fit` builds batch logs). */
   get wantsBatchEnd(): boolean {
     return this.batchEnd.length > 0;
+  }
+  /**
+   * True when some batch-end hook may read log values as plain properties (it is not marked
+   * with {@link readsBatchLogsAsync}); on a backend without synchronous reads `fit` then reads
+   * the values before calling the hooks.
+   */
+  get readsBatchValues(): boolean {
+    return this.batchEnd.some((c) => (c.onBatchEnd as unknown as Record<symbol, unknown>)[ASYNC_BATCH_LOGS] !== true);
   }
   setModel(m: Model): void {
     for (const c of this.callbacks) c.setModel(m);

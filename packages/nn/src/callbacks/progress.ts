@@ -3,7 +3,7 @@
  * and the running metrics on a terminal; one line per epoch elsewhere (pipes, CI logs).
  * @module
  */
-import { Callback, type Logs, resolveLogs } from './base.js';
+import { Callback, type Logs, readsBatchLogsAsync, resolveLogs } from './base.js';
 
 /** Where progress goes: anything with `write` (Node's `process.stdout`, a test buffer). */
 export interface ProgressStream {
@@ -147,6 +147,8 @@ export class ProgressBar extends Callback {
     this.lastLen = final ? 0 : line.length;
   }
 }
+// The bar reads batch logs only through resolveLogs, so fit needs no device read per batch for it.
+readsBatchLogsAsync(ProgressBar.prototype.onBatchEnd);
 
 function now(): number {
   return typeof performance !== 'undefined' ? performance.now() : Date.now();

@@ -95,6 +95,10 @@ class RunningMean {
     });
     this.count += weight;
   }
+  /** The accumulated tensor (null before the first `add`). */
+  get tensor(): Tensor | null {
+    return this.total;
+  }
   readSync(): number {
     return this.total === null ? 0 : (this.total.dataSync()[0] as number) / this.count;
   }
@@ -135,6 +139,17 @@ class Trackers {
     for (const m of this.metrics.flat()) r[m.name] = () => readMetricSync(m);
     r.batchLoss = () => (this.lastBatchLoss === null ? NaN : (this.lastBatchLoss.dataSync()[0] as number));
     return r;
+  }
+  /** Whether the accumulators' backend reads synchronously (so lazy batch logs work). */
+  canReadSync(): boolean {
+    const t = this.lastBatchLoss ?? this.loss.tensor;
+    return t === null || t.backend.caps.syncRead;
+  }
+  /** Batch logs read asynchronously: the running values and `batchLoss`, as the readers give them. */
+  async readBatch(): Promise<Logs> {
+    const logs = await this.read();
+    logs.batchLoss = this.lastBatchLoss === null ? NaN : ((await this.lastBatchLoss.data())[0] as number);
+    return logs;
   }
   async read(prefix = ''): Promise<Logs> {
     const logs: Logs = {};
@@ -452,7 +467,7 @@ export class Model extends Container {
       setLayerSeed(args.seed ?? null);
       const yielder = new Yielder();
       const readers = trackers.readers();
-      const resolve = (): Promise<Logs> => trackers.read();
+      const resolve = (): Promise<Logs> => trackers.readBatch();
       let epochLogs: Logs = {};
       try {
         await cbs.onTrainBegin();
@@ -479,7 +494,14 @@ export class Model extends Container {
             } finally {
               disposeBatch(batch, sources);
             }
-            if (cbs.wantsBatchEnd) await cbs.onBatchEnd(step, lazyLogs({ batch: step, size: batch.size }, readers, resolve));
+            if (cbs.wantsBatchEnd) {
+              // Lazy logs read the device only when a hook reads a value. On a backend without
+              // synchronous reads (WebGPU) a plain property read cannot work, so unless every
+              // hook reads through resolveLogs, the values are read here, asynchronously.
+              const base = { batch: step, size: batch.size };
+              const logs = cbs.readsBatchValues && !trackers.canReadSync() ? { ...base, ...(await trackers.readBatch()) } : lazyLogs(base, readers, resolve);
+              await cbs.onBatchEnd(step, logs);
+            }
             step++;
             if (this.stopTraining) break;
             await yielder.maybe();
