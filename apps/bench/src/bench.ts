@@ -1,0 +1,150 @@
+/**
+ * The whole benchmark as a function: discover subjects, run the kernel workloads in process
+ * (interleaved), the training workloads in child processes, and return the results.
+ */
+import { cores, cpuIdle, loadAvg, machineInfo } from './env.js';
+import type { KernelSubject } from './subjects/kernel-subject.js';
+import { jaxKernelSubject } from './subjects/jax.js';
+import { findPython, pythonKernelSubjects, allThreads, type PythonFound } from './subjects/python.js';
+import { discoverTessera, tesseraKernelSubject } from './subjects/tessera.js';
+import { tfjsKernelSubjects } from './subjects/tfjs.js';
+import { errorMessage } from './stats.js';
+import type { MachineInfo, MeasureOptions, Results, SubjectInfo } from './types.js';
+import { runKernelWorkloads, type KernelPlan } from './workloads/kernels.js';
+import { runTrainingWorkloads, type TrainPlan, type TrainSubject } from './workloads/training.js';
+
+export const ALL_GROUPS = ['matmul', 'elementwise', 'overhead', 'mlp', 'cnn'] as const;
+export type Group = (typeof ALL_GROUPS)[number];
+
+export interface BenchConfig {
+  mode: MachineInfo['mode'];
+  groups: ReadonlySet<Group>;
+  /** Only these subject ids (default: all). Prefix match: `tessera` selects every backend. */
+  subjects?: readonly string[];
+  kernel: Omit<KernelPlan, 'groups'>;
+  measure: Omit<MeasureOptions, 'log'>;
+  train: Omit<TrainPlan, 'workloads'>;
+  log: (line: string) => void;
+  /** Wait before each row / training child until this share of the CPUs is idle (0..1). */
+  waitIdle?: { minIdle: number; maxWaitSec: number };
+}
+
+export function quickConfig(log: (l: string) => void = console.log): BenchConfig {
+  return {
+    mode: 'quick',
+    groups: new Set(ALL_GROUPS),
+    kernel: { matmul: [64, 128, 256, 512, 1024], elementwise: [1e6, 1e7], overheadCount: 10_000 },
+    measure: { warmup: 2, samples: 5, minSampleSec: 0.03, budgetSec: 2 },
+    train: {
+      repeats: 1,
+      trainN: 9600,
+      testN: 10_000,
+      batch: 32,
+      warmupSteps: 2,
+      cnnSteps: 5,
+      cnnBudgetSec: 4,
+      oneThreadVariants: false,
+      cnnTrainN: 32 * 10,
+      inferBatch: 1000,
+      inferSamples1: 50,
+      inferSamplesK: 5,
+      timeoutSec: 300,
+    },
+    log,
+  };
+}
+
+export function fullConfig(log: (l: string) => void = console.log): BenchConfig {
+  const q = quickConfig(log);
+  return {
+    ...q,
+    mode: 'full',
+    kernel: { ...q.kernel, matmul: [64, 128, 256, 512, 1024, 2048] },
+    measure: { warmup: 3, samples: 15, minSampleSec: 0.1, budgetSec: 15 },
+    train: { ...q.train, repeats: 3, warmupSteps: 5, cnnSteps: 20, cnnBudgetSec: 30, oneThreadVariants: true, cnnTrainN: 32 * 30, inferSamples1: 200, inferSamplesK: 20, timeoutSec: 900 },
+  };
+}
+
+const selected = (cfg: BenchConfig, id: string) => !cfg.subjects || cfg.subjects.some((s) => id.startsWith(s));
+
+export async function runBench(cfg: BenchConfig): Promise<Results> {
+  const t0 = Date.now();
+  const machine = machineInfo(cfg.mode);
+  if (cfg.mode !== 'smoke') machine.idleStart = await cpuIdle(1000);
+  const notes: string[] = [];
+  const log = cfg.log;
+  const idleGate = cfg.waitIdle ? { ...cfg.waitIdle, waitedSec: 0 } : undefined;
+  const l1 = machine.loadStart[0];
+  if (l1 > cores() * 0.5) {
+    notes.push(`Load average at start was ${l1.toFixed(2)} on ${cores()} cores: other work shared the CPU, so absolute numbers are low and spreads wide; the interleaving keeps the ratios comparable.`);
+  }
+  const idle = machine.idleStart === undefined ? '' : `, CPU ${(machine.idleStart * 100).toFixed(0)}% idle`;
+  log(`Tessera bench (${cfg.mode}) on ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, load ${machine.loadStart.join(' ')}${idle}`);
+
+  // ---- discovery
+  const wantTessera = ['js', 'wasm', 'native', 'webgpu'].filter((b) => selected(cfg, `tessera-${b}`));
+  const handles = wantTessera.length ? await discoverTessera(wantTessera) : [];
+  const kernelSubjects: KernelSubject[] = handles.filter((h) => selected(cfg, h.info.id)).map(tesseraKernelSubject);
+  if (selected(cfg, 'tfjs-cpu') || selected(cfg, 'tfjs-wasm') || selected(cfg, 'tfjs-node')) {
+    for (const s of await tfjsKernelSubjects()) if (selected(cfg, s.info.id) || s.info.id === 'tfjs-node') kernelSubjects.push(s);
+  }
+  if (selected(cfg, 'jax-wasm')) kernelSubjects.push(await jaxKernelSubject());
+  let py: PythonFound = { ok: false, reason: 'not selected' };
+  if (selected(cfg, 'torch-1t') || selected(cfg, 'torch-all') || selected(cfg, 'numpy')) {
+    py = findPython();
+    if (py.ok) machine.python = `${py.probe.python} (${py.cmd}): torch ${py.probe.torch}, numpy ${py.probe.numpy}, BLAS: ${py.probe.blas}`;
+    for (const s of pythonKernelSubjects(py)) if (selected(cfg, s.info.id)) kernelSubjects.push(s);
+  }
+  const subjects: SubjectInfo[] = kernelSubjects.map((s) => s.info);
+  for (const h of handles) {
+    if (h.softwareGpu && !h.options) notes.push(`${h.info.label} runs on a software WebGPU adapter (see Subjects): there is no GPU here, so its rows measure a CPU emulation of a GPU, not GPU speed.`);
+  }
+  for (const s of subjects) log(`  ${s.status === 'ok' ? 'ok ' : '-- '} ${s.label.padEnd(26)} ${s.detail}`);
+  if (py.ok && /reference BLAS/.test(py.probe.blas)) {
+    notes.push(
+      `PyTorch and NumPy here link ${py.probe.blas} (torch BLAS_INFO=${py.probe.torch_blas_info}), not OpenBLAS/MKL: Debian's python3-torch/python3-numpy use the libblas.so.3 alternative, and no optimised BLAS is installed. Their matmul rows therefore show reference BLAS, not what a pip-installed PyTorch would reach.`,
+    );
+  }
+
+  // ---- kernel workloads (1–3)
+  const rows = [];
+  const kGroups = new Set([...cfg.groups].filter((g) => g === 'matmul' || g === 'elementwise' || g === 'overhead'));
+  if (kGroups.size) {
+    rows.push(...(await runKernelWorkloads(kernelSubjects, { ...cfg.kernel, groups: kGroups }, { ...cfg.measure, log, idleGate })));
+  }
+  for (const s of kernelSubjects) {
+    try {
+      await s.close?.();
+    } catch (e) {
+      notes.push(`closing ${s.info.id}: ${errorMessage(e)}`);
+    }
+  }
+
+  // ---- training workloads (4–7)
+  const workloads = (['mlp', 'cnn'] as const).filter((w) => cfg.groups.has(w));
+  if (workloads.length) {
+    const trainSubjects: TrainSubject[] = [];
+    for (const h of handles) if (selected(cfg, h.info.id) && (cfg.train.oneThreadVariants || !h.options)) trainSubjects.push({ info: h.info, runner: 'node', tessera: { name: h.name, pkg: h.pkg, entry: h.entry, options: h.options } });
+    for (const s of subjects) {
+      if (s.id === 'tfjs-cpu' || s.id === 'tfjs-wasm' || s.id === 'jax-wasm') trainSubjects.push({ info: s, runner: 'node' });
+      if (s.id === 'torch-1t') trainSubjects.push({ info: s, runner: 'python', threads: 1 });
+      if (s.id === 'torch-all') trainSubjects.push({ info: s, runner: 'python', threads: allThreads() });
+    }
+    rows.push(...(await runTrainingWorkloads(trainSubjects, { ...cfg.train, workloads }, py, log, notes, idleGate)));
+  }
+
+  // Every available subject gets a cell in every row ("n/a" where it offers no such workload).
+  const trainGroups = new Set(['mlp', 'cnn', 'inference', 'memory']);
+  for (const row of rows) {
+    for (const s of subjects) {
+      if (s.status !== 'ok' || row.cells[s.id]) continue;
+      const skipped = trainGroups.has(row.group) && s.kind === 'tessera' && s.id.endsWith('-1t') && !cfg.train.oneThreadVariants;
+      row.cells[s.id] = { error: skipped ? 'skipped' : 'n/a' };
+    }
+  }
+  machine.loadEnd = loadAvg();
+  if (cfg.mode !== 'smoke') machine.idleEnd = await cpuIdle(1000);
+  machine.durationSec = (Date.now() - t0) / 1000;
+  if (idleGate) machine.waitIdle = { minIdle: idleGate.minIdle, waitedSec: Math.round(idleGate.waitedSec) };
+  return { machine, subjects, rows, notes };
+}
