@@ -75,8 +75,10 @@ export async function runBench(cfg: BenchConfig): Promise<Results> {
   const log = cfg.log;
   const idleGate = cfg.waitIdle ? { ...cfg.waitIdle, waitedSec: 0 } : undefined;
   const l1 = machine.loadStart[0];
-  if (l1 > cores() * 0.5) {
-    notes.push(`Load average at start was ${l1.toFixed(2)} on ${cores()} cores: other work shared the CPU, so absolute numbers are low and spreads wide; the interleaving keeps the ratios comparable.`);
+  const busy = machine.idleStart !== undefined ? machine.idleStart < 0.8 : l1 > cores() * 0.5;
+  if (busy) {
+    const what = machine.idleStart !== undefined ? `the CPUs were only ${(machine.idleStart * 100).toFixed(0)}% idle` : `the load average was ${l1.toFixed(2)} on ${cores()} cores`;
+    notes.push(`At the start ${what}: other work shared the machine, so absolute numbers are low and spreads wide; the interleaving keeps the ratios within a row comparable.`);
   }
   const idle = machine.idleStart === undefined ? '' : `, CPU ${(machine.idleStart * 100).toFixed(0)}% idle`;
   log(`Tessera bench (${cfg.mode}) on ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, load ${machine.loadStart.join(' ')}${idle}`);

@@ -97,6 +97,7 @@ export function toMarkdown(results: Results): string {
   out.push(`| workload | unit | ${cols.map(esc).join(' | ')} |`);
   out.push(`|---|---|${cols.map(() => '---:').join('|')}|`);
   const errors: string[] = [];
+  let busyRows = 0;
   for (const row of rows) {
     const best = bestPeer(row, subjects);
     const cells = ok.map((s) => {
@@ -105,13 +106,18 @@ export function toMarkdown(results: Results): string {
       return cellText(c);
     });
     const rs = tess.map((t) => fmtRatio(ratio(row, row.cells[t.id]?.stat?.median, best?.value)));
-    out.push(`| ${esc(row.label)} | ${row.unit} | ${cells.join(' | ')} | ${best ? esc(label(best.id)) : '—'} | ${rs.join(' | ')} |`);
+    const busyRow = m.waitIdle && row.idleBefore !== undefined && row.idleBefore < m.waitIdle.minIdle;
+    if (busyRow) busyRows++;
+    out.push(`| ${esc(row.label)}${busyRow ? ' ‡' : ''} | ${row.unit} | ${cells.join(' | ')} | ${best ? esc(label(best.id)) : '—'} | ${rs.join(' | ')} |`);
   }
   out.push('');
   if (errors.length) {
     out.push('¹ Errors:', '');
     for (const e of errors) out.push(`- ${esc(e)}`);
     out.push('');
+  }
+  if (busyRows > 0 && m.waitIdle) {
+    out.push(`‡ This row started on a busy machine: the CPUs were still under ${(m.waitIdle.minIdle * 100).toFixed(0)}% idle after the maximum wait.`, '');
   }
   if (rows.some((r) => Object.values(r.cells).some((c) => c.error === 'skipped'))) {
     out.push('² Quick mode trains only the default (all-threads) instance of each Tessera backend; `--full` adds the 1-thread ones.', '');

@@ -7,6 +7,7 @@
  * JSON-line protocol, so they interleave with the Node subjects; Python times itself.
  */
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { createInterface, type Interface } from 'node:readline';
 import type { Prepared } from '../measure.js';
@@ -33,10 +34,36 @@ export type PythonFound = { ok: true; cmd: string; probe: PythonProbe } | { ok: 
 
 let found: PythonFound | undefined;
 
+/**
+ * OpenBLAS's kernel for this CPU. OpenBLAS 0.3.21 identifies CPUs by model, and on virtual
+ * machines that report a generic model it falls back to its slowest kernel (32 GFLOP/s instead
+ * of 120 at 1024³ here), so the peer is given the kernel its instruction set supports,
+ * unless the environment already chose one.
+ */
+function openblasCoretype(): string | undefined {
+  if (process.env.OPENBLAS_CORETYPE) return process.env.OPENBLAS_CORETYPE;
+  let flags = '';
+  try {
+    flags = readFileSync('/proc/cpuinfo', 'utf8').match(/^flags\s*:(.*)$/m)?.[1] ?? '';
+  } catch {
+    return undefined;
+  }
+  const has = (f: string) => new RegExp(`\\b${f}\\b`).test(flags);
+  return has('avx512f') ? 'SkylakeX' : has('avx2') ? 'Haswell' : undefined;
+}
+
 /** Environment for a Python child limited to `threads` threads. */
 export function threadEnv(threads: number): NodeJS.ProcessEnv {
   const t = String(threads);
-  return { ...process.env, TESSERA_BENCH_THREADS: t, OMP_NUM_THREADS: t, OPENBLAS_NUM_THREADS: t, MKL_NUM_THREADS: t };
+  const coretype = openblasCoretype();
+  return {
+    ...process.env,
+    ...(coretype ? { OPENBLAS_CORETYPE: coretype } : {}),
+    TESSERA_BENCH_THREADS: t,
+    OMP_NUM_THREADS: t,
+    OPENBLAS_NUM_THREADS: t,
+    MKL_NUM_THREADS: t,
+  };
 }
 
 /** The first python3 that imports torch and numpy (cached). */
