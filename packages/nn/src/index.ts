@@ -22,6 +22,9 @@ import type { LoadOptions } from './io/artifacts.js';
 // Layers
 export { Layer, SymbolicTensor, Node, type CallOptions, type LayerArgs, type InputSpec, type AddWeightOptions, type LayerWeight, type LayerClass } from './engine/layer.js';
 export * as layers from './layers/factories.js';
+// The layers of the classic example at the top level too, as in `sequential([flatten(...), dense(128, 'relu')])`
+// (the other factories stay under `layers.*`, where they cannot clash with core ops such as `reshape`).
+export { dense, dropout, flatten } from './layers/factories.js';
 export {
   input,
   InputLayer,

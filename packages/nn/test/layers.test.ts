@@ -167,3 +167,13 @@ describe('regularizers', () => {
     expectNoLeak(before);
   });
 });
+
+describe('Keras-style factories', () => {
+  it('builds the classic model with positional dense() and top-level flatten()', async () => {
+    const { dense: d, flatten: f, dropout: dr, sequential: seq } = await import('../src/index.js');
+    await useTestBackend();
+    const m = seq([f({ inputShape: [28, 28] }), d(128, 'relu'), dr(0.5), d(10, 'softmax')]);
+    expect(m.countParams()).toBe(784 * 128 + 128 + 128 * 10 + 10);
+    m.dispose();
+  });
+});

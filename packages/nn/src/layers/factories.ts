@@ -34,14 +34,20 @@ import {
 } from './core.js';
 import { BatchNormalization, type BatchNormalizationArgs, LayerNormalization, type LayerNormalizationArgs } from './normalization.js';
 
-/** @example layers.dense({ units: 10, activation: 'softmax' }) */
-export const dense = (args: DenseArgs): Dense => new Dense(args);
+/**
+ * A Dense layer, from its options or Keras-style positionally.
+ * @example layers.dense({ units: 10, activation: 'softmax' }); dense(128, 'relu')
+ */
+export function dense(units: number | DenseArgs, activation?: DenseArgs['activation'], args: Omit<DenseArgs, 'units' | 'activation'> = {}): Dense {
+  if (typeof units !== 'number') return new Dense(units);
+  return new Dense(activation === undefined ? { ...args, units } : { ...args, units, activation });
+}
 /** @example layers.flatten({ inputShape: [28, 28] }) */
 export const flatten = (args: LayerArgs = {}): Flatten => new Flatten(args);
 /** @example layers.reshape({ targetShape: [28, 28, 1], inputShape: [784] }) */
 export const reshape = (args: ReshapeArgs): Reshape => new Reshape(args);
-/** @example layers.dropout({ rate: 0.5 }) */
-export const dropout = (args: DropoutArgs): Dropout => new Dropout(args);
+/** @example layers.dropout({ rate: 0.5 }); dropout(0.5) */
+export const dropout = (rate: number | DropoutArgs): Dropout => new Dropout(typeof rate === 'number' ? { rate } : rate);
 /** @example layers.activation({ activation: 'relu' }) */
 export const activation = (args: ActivationArgs): Activation => new Activation(args);
 /** @example layers.embedding({ inputDim: 1000, outputDim: 16 }) */
