@@ -160,7 +160,10 @@ export function gemm(rt: Runtime, g: Gemm): void {
   const { M, N, K, batch } = g;
   if (M === 0 || N === 0 || batch === 0) return;
   const flops = 2 * M * N * Math.max(K, 1) * batch;
-  const ns = flops / 50;
+  // Splitting a GEMM costs a pool hand-off plus packing B twice; measured on 2 cores, it only
+  // pays from about 256³ on (the MLP's 32×784×128 steps ran faster on one thread), so GEMMs
+  // are weighed at a tenth of their estimated time against the pool's threshold.
+  const ns = flops / 500;
   let mode = 0; // 0: batch, 1: rows, 2: cols
   let parts: number;
   if (batch >= rt.threads) parts = rt.parts(ns, batch);
