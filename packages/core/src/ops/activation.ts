@@ -11,7 +11,7 @@ import type { Tensor } from '../tensor.js';
 import { abs, add, div, erf, exp, expm1, greater, isFinite, log as ln, log1p, minimum, mul, relu, sigmoid, sub, tanh, where } from './elementwise.js';
 import { transpose } from './movement.js';
 import { max, sum } from './reduce.js';
-import { expectDType, fusedKernel, input, live, output, recorded, releaseTemps } from './util.js';
+import { expectDType, input, live, recorded, tryFused } from './util.js';
 
 /** Disposes the intermediates of a composition, returning its result. */
 function chain(result: Tensor, ...temps: Tensor[]): Tensor {
@@ -126,13 +126,8 @@ function softmaxLike(x: Tensor, axis: number, log: boolean): Tensor {
   }
   return recorded(name, [x], { axis: -1 }, () => {
     const be = x.backend;
-    const fused = fusedKernel(be, 'softmax');
-    if (fused !== undefined) {
-      const out = output(be, 'float32', x.shape);
-      if (out.size > 0) fused.call(be.fused, input(x, be), log, out);
-      releaseTemps();
-      return out;
-    }
+    const fused = tryFused(be, 'softmax', x.shape, (out) => be.fused.softmax!(input(x, be), log, out));
+    if (fused) return fused;
     // Shifted by the row max (0 where the max is ±Inf or NaN, so such rows propagate);
     // log-softmax is (x − shift) − log Σ, which keeps full precision at large |x|.
     const m = max(x, -1, true);

@@ -11,7 +11,7 @@ import { mul } from './elementwise.js';
 import { matmul } from './matmul.js';
 import { reshape } from './movement.js';
 import { sum } from './reduce.js';
-import { backendOf, expectDType, fusedKernel, input, live, output, recorded, releaseTemps } from './util.js';
+import { backendOf, expectDType, input, live, output, recorded, tryFused } from './util.js';
 import { accumulatePatches, expectImage, extractPatches, resolveWindow, type WindowOptions, windowOutput } from './window.js';
 
 function withBatch(x: Tensor, op: string): [Tensor, boolean] {
@@ -54,13 +54,8 @@ export function conv2dWith(x: Tensor, filter: Tensor, p: WindowParams): Tensor {
     const [n, h, w] = x.shape as [number, number, number, number];
     const [kh, kw, cin, cout] = filter.shape as [number, number, number, number];
     const [oh, ow] = windowOutput(h, w, p);
-    const fused = fusedKernel(be, 'conv2d');
-    if (fused !== undefined) {
-      const out = output(be, 'float32', [n, oh, ow, cout]);
-      if (out.size > 0) fused.call(be.fused, input(x, be), input(filter, be), p, out);
-      releaseTemps();
-      return out;
-    }
+    const fused = tryFused(be, 'conv2d', [n, oh, ow, cout], (out) => be.fused.conv2d!(input(x, be), input(filter, be), p, out));
+    if (fused) return fused;
     const cols = extractPatches(x, p);
     const c2 = reshape(cols, [n * oh * ow, kh * kw * cin]);
     const f2 = reshape(filter, [kh * kw * cin, cout]);
@@ -82,13 +77,8 @@ export function conv2dBackpropInput(dy: Tensor, filter: Tensor, inShape: readonl
   expectImage('conv2dBackpropInput', dy, 'dy');
   return recorded('conv2dBackpropInput', [dy, filter], { p, inShape }, () => {
     const be = dy.backend;
-    const fused = fusedKernel(be, 'conv2dBackpropInput');
-    if (fused !== undefined) {
-      const out = output(be, 'float32', inShape);
-      if (out.size > 0) fused.call(be.fused, input(dy, be), input(filter, be), p, out);
-      releaseTemps();
-      return out;
-    }
+    const fused = tryFused(be, 'conv2dBackpropInput', inShape, (out) => be.fused.conv2dBackpropInput!(input(dy, be), input(filter, be), p, out));
+    if (fused) return fused;
     const [n, oh, ow, cout] = dy.shape as [number, number, number, number];
     const [kh, kw, cin] = filter.shape as [number, number, number, number];
     const d2 = reshape(dy, [n * oh * ow, cout]);
@@ -112,13 +102,8 @@ export function conv2dBackpropFilter(x: Tensor, dy: Tensor, filterShape: readonl
   expectImage('conv2dBackpropFilter', x);
   return recorded('conv2dBackpropFilter', [x, dy], { p, filterShape }, () => {
     const be = x.backend;
-    const fused = fusedKernel(be, 'conv2dBackpropFilter');
-    if (fused !== undefined) {
-      const out = output(be, 'float32', filterShape);
-      if (out.size > 0) fused.call(be.fused, input(x, be), input(dy, be), p, out);
-      releaseTemps();
-      return out;
-    }
+    const fused = tryFused(be, 'conv2dBackpropFilter', filterShape, (out) => be.fused.conv2dBackpropFilter!(input(x, be), input(dy, be), p, out));
+    if (fused) return fused;
     const [n, oh, ow, cout] = dy.shape as [number, number, number, number];
     const [kh, kw, cin] = filterShape as [number, number, number, number];
     const cols = extractPatches(x, p);

@@ -11,7 +11,7 @@ import type { Tensor } from '../tensor.js';
 import { logSoftmax } from './activation.js';
 import { add, div, mul, neg, rsqrt, sqrt, square, sub } from './elementwise.js';
 import { mean, sum } from './reduce.js';
-import { backendOf, expectDType, fusedKernel, input, live, output, recorded, releaseTemps } from './util.js';
+import { backendOf, expectDType, fusedKernel, input, live, recorded, releaseTemps, tryFused } from './util.js';
 
 /**
  * Per-row cross-entropy of softmax(logits) against label probabilities, over the last axis:
@@ -29,13 +29,8 @@ export function softmaxCrossEntropy(logits: Tensor, labels: Tensor): Tensor {
   }
   return recorded('softmaxCrossEntropy', [logits, labels], {}, () => {
     const be = logits.backend;
-    const fused = fusedKernel(be, 'softmaxCrossEntropy');
-    if (fused !== undefined) {
-      const out = output(be, 'float32', logits.shape.slice(0, -1));
-      if (out.size > 0) fused.call(be.fused, input(logits, be), input(labels, be), out);
-      releaseTemps();
-      return out;
-    }
+    const fused = tryFused(be, 'softmaxCrossEntropy', logits.shape.slice(0, -1), (out) => be.fused.softmaxCrossEntropy!(input(logits, be), input(labels, be), out));
+    if (fused) return fused;
     const ls = logSoftmax(logits);
     const p = mul(labels, ls);
     const s = sum(p, -1);
@@ -63,13 +58,8 @@ export function layerNorm(x: Tensor, gamma: Tensor, beta: Tensor, epsilon = 1e-3
   if (!(epsilon >= 0)) throw new ArgumentError('layerNorm', `epsilon must be >= 0, got ${epsilon}`);
   return recorded('layerNorm', [x, gamma, beta], { epsilon }, () => {
     const be = x.backend;
-    const fused = fusedKernel(be, 'layerNorm');
-    if (fused !== undefined) {
-      const out = output(be, 'float32', x.shape);
-      if (out.size > 0) fused.call(be.fused, input(x, be), input(gamma, be), input(beta, be), epsilon, out);
-      releaseTemps();
-      return out;
-    }
+    const fused = tryFused(be, 'layerNorm', x.shape, (out) => be.fused.layerNorm!(input(x, be), input(gamma, be), input(beta, be), epsilon, out));
+    if (fused) return fused;
     const m = mean(x, -1, true);
     const c = sub(x, m);
     const sq = square(c);

@@ -8,7 +8,7 @@ import type { Tensor } from '../tensor.js';
 import { cast, div, equal, mul } from './elementwise.js';
 import { broadcastTo, reshape } from './movement.js';
 import { argmax, max, sum } from './reduce.js';
-import { backendOf, constantOn, expectDType, fusedKernel, input, live, output, recorded, releaseTemps } from './util.js';
+import { backendOf, constantOn, expectDType, input, live, output, recorded, tryFused } from './util.js';
 import { accumulatePatches, expectImage, extractPatches, resolveWindow, type Padding, windowOutput } from './window.js';
 
 /** Options of {@link maxPool} and {@link avgPool}. */
@@ -58,15 +58,10 @@ function windowCounts(x: Tensor, p: WindowParams): Tensor {
 export function pool2dWith(kind: 'max' | 'avg', x: Tensor, p: WindowParams): Tensor {
   return recorded('pool2d', [x], { kind, p }, () => {
     const be = x.backend;
-    const fused = fusedKernel(be, 'pool2d');
-    if (fused !== undefined) {
-      const [n, h, w, c] = x.shape as [number, number, number, number];
-      const [oh, ow] = windowOutput(h, w, p);
-      const out = output(be, 'float32', [n, oh, ow, c]);
-      if (out.size > 0) fused.call(be.fused, kind, input(x, be), p, out);
-      releaseTemps();
-      return out;
-    }
+    const [n, h, w, c] = x.shape as [number, number, number, number];
+    const [oh, ow] = windowOutput(h, w, p);
+    const fused = tryFused(be, 'pool2d', [n, oh, ow, c], (out) => be.fused.pool2d!(kind, input(x, be), p, out));
+    if (fused) return fused;
     const cols = extractPatches(x, p, kind === 'max' ? -Infinity : 0);
     if (kind === 'max') {
       const y = max(cols, [3, 4]);
@@ -92,13 +87,8 @@ export function pool2dBackward(kind: 'max' | 'avg', x: Tensor, dy: Tensor, p: Wi
   backendOf('pool2dBackward', x, dy);
   return recorded('pool2dBackward', [x, dy], { kind, p }, () => {
     const be = x.backend;
-    const fused = fusedKernel(be, 'pool2dBackward');
-    if (fused !== undefined) {
-      const out = output(be, 'float32', x.shape);
-      if (out.size > 0) fused.call(be.fused, kind, input(x, be), input(dy, be), p, out);
-      releaseTemps();
-      return out;
-    }
+    const fused = tryFused(be, 'pool2dBackward', x.shape, (out) => be.fused.pool2dBackward!(kind, input(x, be), input(dy, be), p, out));
+    if (fused) return fused;
     const [n, oh, ow, c] = dy.shape as [number, number, number, number];
     const [kh, kw] = p.window;
     const temps: Tensor[] = [];

@@ -172,6 +172,18 @@ export function fusedKernel<K extends keyof Backend['fused']>(backend: Backend, 
   return engine.fusedEnabled ? backend.fused[name] : undefined;
 }
 
+/**
+ * Runs the backend's fused kernel `name` into a new float32 output of `shape` when it has one
+ * (and fused kernels are on); returns null when the caller should run the decomposition.
+ */
+export function tryFused(backend: Backend, name: keyof Backend['fused'], shape: readonly number[], run: (out: Tensor) => void): Tensor | null {
+  if (fusedKernel(backend, name) === undefined) return null;
+  const out = output(backend, 'float32', shape);
+  if (out.size > 0) run(out);
+  releaseTemps();
+  return out;
+}
+
 /** Checks that `v` is a finite integer ≥ `min` (sizes, counts). */
 export function checkInt(op: string, what: string, v: unknown, min = 0): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min) {
