@@ -27,7 +27,10 @@ export function registerBackend(name: string, factory: BackendFactory, priority 
   registry.set(name, { factory, priority, instance: prev?.factory === factory ? prev.instance : undefined });
 }
 
-/** Names of the registered backends, highest priority first, and which are initialised. */
+/**
+ * Names of the registered backends, highest priority first, and which are initialised.
+ * @example listBackends() // [{ name: 'js', priority: 1, ready: true, current: true }]
+ */
 export function listBackends(): { name: string; priority: number; ready: boolean; current: boolean }[] {
   return [...registry.entries()]
     .sort((a, b) => b[1].priority - a[1].priority)

@@ -7,7 +7,7 @@ import { DTypeError } from './errors.js';
 
 const RANK: Record<DType, number> = { bool: 0, int32: 1, float32: 2 };
 
-/** All dtypes. */
+/** All dtypes. @example DTYPES.includes('int32') // true */
 export const DTYPES: readonly DType[] = ['float32', 'int32', 'bool'];
 
 /**

@@ -75,7 +75,7 @@ export function setOpRecorder(recorder: OpRecorder | null): OpRecorder | null {
   return prev;
 }
 
-/** The recorder currently installed, if any. */
+/** The recorder currently installed, if any. @example const active = getOpRecorder() !== null */
 export function getOpRecorder(): OpRecorder | null {
   return engine.recorder;
 }

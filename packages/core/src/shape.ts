@@ -4,7 +4,7 @@
  */
 import { ArgumentError, ShapeError } from './errors.js';
 
-/** Formats a shape as `[2,3]` for error messages. */
+/** Formats a shape as `[2,3]` for error messages. @example fmtShape([2, 3]) // '[2,3]' */
 export function fmtShape(shape: readonly number[]): string {
   return `[${shape.join(',')}]`;
 }
@@ -33,7 +33,7 @@ export function stridesOf(shape: readonly number[]): number[] {
   return strides;
 }
 
-/** True if two shapes are equal. */
+/** True if two shapes are equal. @example shapesEqual([2, 3], [2, 3]) // true */
 export function shapesEqual(a: readonly number[], b: readonly number[]): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;

@@ -9,7 +9,10 @@ import { broadcastShapes, shapesEqual } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { alias, backendOf, input, live, type Operand, operands, output, record, releaseTemps } from './util.js';
 
-/** A view of `t` broadcast to `shape` (stride 0 on new and size-1 axes); `t` itself if equal. */
+/**
+ * A view of `t` broadcast to `shape` (stride 0 on new and size-1 axes); `t` itself if equal.
+ * @example broadcastView(bias, [32, 10]) // what a kernel sees for a [10] bias added to [32, 10]
+ */
 export function broadcastView(t: Tensor, shape: readonly number[]): View {
   if (shapesEqual(t.shape, shape)) return t;
   const rank = shape.length;

@@ -44,7 +44,11 @@ export function view(x: Tensor, shape: readonly number[], strides: readonly numb
   return new Tensor(x.backend, x.buf, x.dtype, shape, strides, offset);
 }
 
-/** A second handle on the same storage and layout (the recorder keeps these). */
+/**
+ * A second handle on the same storage and layout (the recorder keeps these); dispose it
+ * separately.
+ * @example const handle = alias(x); x.dispose(); await handle.data();
+ */
 export function alias(x: Tensor): Tensor {
   return view(x, x.shape, x.strides, x.offset);
 }

@@ -63,14 +63,17 @@ export function resolveWindow(op: string, h: number, w: number, window: readonly
   return { p: { window: [window[0], window[1]], strides, pads, dilations }, oh, ow };
 }
 
-/** Output height and width of a window op on an input of height h and width w. */
+/**
+ * Output height and width of a window op on an input of height h and width w.
+ * @example windowOutput(28, 28, { window: [3, 3], strides: [1, 1], pads: [0, 0, 0, 0], dilations: [1, 1] }) // [26, 26]
+ */
 export function windowOutput(h: number, w: number, p: WindowParams): [number, number] {
   const eh = (p.window[0] - 1) * p.dilations[0] + 1;
   const ew = (p.window[1] - 1) * p.dilations[1] + 1;
   return [Math.floor((h + p.pads[0] + p.pads[1] - eh) / p.strides[0]) + 1, Math.floor((w + p.pads[2] + p.pads[3] - ew) / p.strides[1]) + 1];
 }
 
-/** Checks x is NHWC rank 4. */
+/** Throws a ShapeError naming `op` unless x is a rank-4 NHWC image batch. @example expectImage('conv2d', x) */
 export function expectImage(op: string, x: Tensor, what = 'x'): void {
   if (x.rank !== 4) throw new ShapeError(op, `${what} must be NHWC [batch, height, width, channels], got ${fmtShape(x.shape)}`);
 }
