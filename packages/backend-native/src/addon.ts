@@ -62,7 +62,7 @@ export interface NativeFns {
 /** What the addon's `info()` reports. */
 export interface NativeInfo {
   version: string;
-  /** The GEMM micro-kernel in use, e.g. `"avx2+fma 6x16"`. */
+  /** The GEMM micro-kernel in use, e.g. `"avx512f 12x32"` or `"avx2+fma 6x16"`. */
   gemm: string;
   avx2: boolean;
   avx512: boolean;

@@ -27,7 +27,8 @@ pub fn avx2() -> bool {
     }
 }
 
-/// AVX-512F is available (reported only; the kernels use AVX2).
+/// AVX-512F is available (and not disabled): the GEMM micro-kernel uses it; the other
+/// kernels use AVX2.
 pub fn avx512() -> bool {
     match AVX512.load(Ordering::Relaxed) {
         0 => false,

@@ -1,8 +1,9 @@
 //! Single-precision GEMM `C (+)= act(A·B + bias)` on arbitrary element strides.
 //!
 //! Large products use the Goto/BLIS scheme: B panels (KC×NC) and A blocks (MC×KC) are packed
-//! into 64-byte aligned buffers (edge tiles zero-padded) and a 6×16 register-tile
-//! micro-kernel (AVX2+FMA: 12 ymm accumulators; portable loops otherwise) runs over them. On
+//! into 64-byte aligned buffers (edge tiles zero-padded) and a register-tile micro-kernel
+//! runs over them: 12×32 with AVX-512F (24 zmm accumulators, masked edge stores), else 6×16
+//! (AVX2+FMA: 12 ymm accumulators; portable loops otherwise), chosen at run time. On
 //! the last K block the micro-kernel adds the bias and applies ReLU in registers as it stores
 //! the tile; other activations follow on the tile while it is in L1. With threads, each B
 //! panel is packed once (strips in parallel) into a buffer the tasks share and row blocks
@@ -17,8 +18,15 @@ use std::cell::RefCell;
 
 pub const MR: usize = 6;
 pub const NR: usize = 16;
+/// The AVX-512 micro-kernel's register tile: 24 zmm accumulators (12 rows × 32 columns).
+pub const MR512: usize = 12;
+pub const NR512: usize = 32;
 const KC: usize = 256;
 const MC: usize = 144;
+/// Blocking for the AVX-512 kernel (measured on a Sapphire Rapids-class core: 48 KiB L1d,
+/// 2 MiB L2): deeper K blocks halve the C traffic per FMA.
+const KC512: usize = 512;
+const MC512: usize = 192;
 const NC: usize = 4096;
 /// Multiply-adds per thread below which extra threads are not worth waking.
 const PAR_MACS: usize = 1 << 20;
@@ -219,7 +227,7 @@ thread_local! {
 }
 
 /// Packs rows `[i0, i0+mc)` × cols `[p0, p0+kc)` of A into MR-row strips (k-major inside).
-unsafe fn pack_a(a: Mat, i0: usize, p0: usize, mc: usize, kc: usize, dst: *mut f32) {
+unsafe fn pack_a<const MR: usize>(a: Mat, i0: usize, p0: usize, mc: usize, kc: usize, dst: *mut f32) {
     let strips = mc.div_ceil(MR);
     for s in 0..strips {
         let rows = MR.min(mc - s * MR);
@@ -249,7 +257,7 @@ unsafe fn pack_a(a: Mat, i0: usize, p0: usize, mc: usize, kc: usize, dst: *mut f
 
 /// Packs an A block from image patches (see [`Patches`]): per strip of MR rows and per tap,
 /// the MR source runs are read side by side so the packed panel is written in order.
-unsafe fn pack_a_patches(pt: &Patches, i0: usize, p0: usize, mc: usize, kc: usize, dst: *mut f32) {
+unsafe fn pack_a_patches<const MR: usize>(pt: &Patches, i0: usize, p0: usize, mc: usize, kc: usize, dst: *mut f32) {
     static ZEROS: [f32; 1024] = [0.0; 1024];
     let strips = mc.div_ceil(MR);
     let ch = pt.ch;
@@ -317,15 +325,15 @@ unsafe fn pack_a_patches(pt: &Patches, i0: usize, p0: usize, mc: usize, kc: usiz
 }
 
 #[inline]
-unsafe fn pack_a_any(a: ASrc, i0: usize, p0: usize, mc: usize, kc: usize, dst: *mut f32) {
+unsafe fn pack_a_any<const MR: usize>(a: ASrc, i0: usize, p0: usize, mc: usize, kc: usize, dst: *mut f32) {
     match a {
-        ASrc::Mat(m) => pack_a(m, i0, p0, mc, kc, dst),
-        ASrc::Patches(pt) => pack_a_patches(pt, i0, p0, mc, kc, dst),
+        ASrc::Mat(m) => pack_a::<MR>(m, i0, p0, mc, kc, dst),
+        ASrc::Patches(pt) => pack_a_patches::<MR>(pt, i0, p0, mc, kc, dst),
     }
 }
 
 /// Packs rows `[p0, p0+kc)` × cols `[j0, j0+nc)` of B into NR-column strips.
-unsafe fn pack_b(b: Mat, p0: usize, j0: usize, kc: usize, nc: usize, dst: *mut f32) {
+unsafe fn pack_b<const NR: usize>(b: Mat, p0: usize, j0: usize, kc: usize, nc: usize, dst: *mut f32) {
     let strips = nc.div_ceil(NR);
     for s in 0..strips {
         let cols = NR.min(nc - s * NR);
@@ -521,6 +529,119 @@ unsafe fn ukr_avx2(kc: usize, pa: *const f32, pb: *const f32, c: *mut f32, ldc: 
     }
 }
 
+/// Applies the end of the AVX-512 tile store to one row: `v (+ C) (+ bias) (relu)` stored
+/// under the column masks.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+#[inline]
+#[allow(clippy::too_many_arguments)]
+unsafe fn row_out_avx512(
+    row: *mut f32,
+    mut v0: std::arch::x86_64::__m512,
+    mut v1: std::arch::x86_64::__m512,
+    m0: u16,
+    m1: u16,
+    first: bool,
+    bias: Option<(std::arch::x86_64::__m512, std::arch::x86_64::__m512)>,
+    relu: bool,
+) {
+    use std::arch::x86_64::*;
+    let row1 = row.wrapping_add(16);
+    if !first {
+        v0 = _mm512_add_ps(_mm512_maskz_loadu_ps(m0, row), v0);
+        v1 = _mm512_add_ps(_mm512_maskz_loadu_ps(m1, row1), v1);
+    }
+    if let Some((b0, b1)) = bias {
+        v0 = _mm512_add_ps(v0, b0);
+        v1 = _mm512_add_ps(v1, b1);
+    }
+    if relu {
+        // max(0, v) returns v when v is NaN (like `v < 0 ? 0 : v`), and keeps -0
+        let zero = _mm512_setzero_ps();
+        v0 = _mm512_max_ps(zero, v0);
+        v1 = _mm512_max_ps(zero, v1);
+    }
+    _mm512_mask_storeu_ps(row, m0, v0);
+    _mm512_mask_storeu_ps(row1, m1, v1);
+}
+
+/// AVX-512F micro-kernel, 12×32 tile: per k step two B loads, then 12 A broadcasts each
+/// feeding two FMAs into the 24 zmm accumulators. Edge tiles store under masks (rows
+/// `< mr`, columns `< nr`), so the bias and ReLU stay in registers for them too.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+#[allow(clippy::too_many_arguments)]
+unsafe fn ukr_avx512(kc: usize, pa: *const f32, pb: *const f32, c: *mut f32, ldc: usize, mr: usize, nr: usize, first: bool, fin: &Fin) {
+    use std::arch::x86_64::*;
+    const M: usize = MR512;
+    const N: usize = NR512;
+    // the C tile is read (or written) after the loop: start fetching its rows now
+    for r in 0..mr {
+        _mm_prefetch::<_MM_HINT_T0>(c.add(r * ldc) as *const i8);
+        _mm_prefetch::<_MM_HINT_T0>(c.add(r * ldc).wrapping_add(N - 1) as *const i8);
+    }
+    let mut acc = [[_mm512_setzero_ps(); 2]; M];
+    let mut a = pa;
+    let mut b = pb;
+    // every index below is a constant after expansion, so the accumulators live in registers
+    macro_rules! rows {
+        ($m:ident) => {
+            $m!(0);
+            $m!(1);
+            $m!(2);
+            $m!(3);
+            $m!(4);
+            $m!(5);
+            $m!(6);
+            $m!(7);
+            $m!(8);
+            $m!(9);
+            $m!(10);
+            $m!(11);
+        };
+    }
+    macro_rules! step {
+        () => {{
+            let b0 = _mm512_load_ps(b);
+            let b1 = _mm512_load_ps(b.add(16));
+            macro_rules! fma_row {
+                ($r:literal) => {{
+                    let ar = _mm512_set1_ps(*a.add($r));
+                    acc[$r][0] = _mm512_fmadd_ps(ar, b0, acc[$r][0]);
+                    acc[$r][1] = _mm512_fmadd_ps(ar, b1, acc[$r][1]);
+                }};
+            }
+            rows!(fma_row);
+            a = a.add(M);
+            b = b.add(N);
+        }};
+    }
+    let mut p = 0;
+    while p + 4 <= kc {
+        step!();
+        step!();
+        step!();
+        step!();
+        p += 4;
+    }
+    while p < kc {
+        step!();
+        p += 1;
+    }
+    let m0: u16 = if nr >= 16 { 0xffff } else { ((1u32 << nr) - 1) as u16 };
+    let m1: u16 = if nr >= 32 { 0xffff } else if nr <= 16 { 0 } else { ((1u32 << (nr - 16)) - 1) as u16 };
+    let bias = (fin.last && !fin.bias.is_null()).then(|| (_mm512_maskz_loadu_ps(m0, fin.bias), _mm512_maskz_loadu_ps(m1, fin.bias.wrapping_add(16))));
+    let relu = fin.last && fin.relu;
+    macro_rules! out_row {
+        ($r:literal) => {
+            if $r < mr {
+                row_out_avx512(c.add($r * ldc), acc[$r][0], acc[$r][1], m0, m1, first, bias, relu);
+            }
+        };
+    }
+    rows!(out_row);
+}
+
 type Ukr = unsafe fn(usize, *const f32, *const f32, *mut f32, usize, usize, usize, bool, &Fin);
 
 fn micro_kernel() -> Ukr {
@@ -535,7 +656,9 @@ fn micro_kernel() -> Ukr {
 
 /// Which micro-kernel the GEMM uses here.
 pub fn kernel_name() -> &'static str {
-    if cfg!(target_arch = "x86_64") && cpu::avx2() {
+    if cfg!(target_arch = "x86_64") && cpu::avx512() {
+        "avx512f 12x32"
+    } else if cfg!(target_arch = "x86_64") && cpu::avx2() {
         "avx2+fma 6x16"
     } else {
         "portable 6x16"
@@ -548,7 +671,7 @@ pub fn kernel_name() -> &'static str {
 /// registers; other activations follow on the tile while it is in L1.
 #[allow(clippy::too_many_arguments)]
 #[inline]
-unsafe fn macro_kernel(mc: usize, nc: usize, kc: usize, ap: *const f32, bp: *const f32, c: *mut f32, ldc: usize, first: bool, last: bool, j0: usize, epi: &Epi, ukr: Ukr) {
+unsafe fn macro_kernel<const MR: usize, const NR: usize>(mc: usize, nc: usize, kc: usize, ap: *const f32, bp: *const f32, c: *mut f32, ldc: usize, first: bool, last: bool, j0: usize, epi: &Epi, ukr: Ukr) {
     let act_after = last && !matches!(epi.act, Act::Linear | Act::Relu);
     let mut jr = 0;
     while jr < nc {
@@ -570,32 +693,42 @@ unsafe fn macro_kernel(mc: usize, nc: usize, kc: usize, ap: *const f32, bp: *con
     }
 }
 
+/// The K and M block sizes (KC, MC) for a micro-kernel `NR` columns wide.
+const fn blocking(nr: usize) -> (usize, usize) {
+    if nr == NR512 {
+        (KC512, MC512)
+    } else {
+        (KC, MC)
+    }
+}
+
 /// Serial blocked GEMM of one sub-problem.
 #[allow(clippy::too_many_arguments)]
-unsafe fn gemm_blocked(m: usize, n: usize, k: usize, a: ASrc, b: Mat, c: *mut f32, ldc: usize, accumulate: bool, epi: &Epi, ukr: Ukr) {
+unsafe fn gemm_blocked<const MR: usize, const NR: usize>(m: usize, n: usize, k: usize, a: ASrc, b: Mat, c: *mut f32, ldc: usize, accumulate: bool, epi: &Epi, ukr: Ukr) {
+    let (kcb, mcb) = blocking(NR);
     PACK.with(|cell| {
         let mut bufs = cell.borrow_mut();
         let (abuf, bbuf) = &mut *bufs;
-        let kc_max = KC.min(k);
-        let ap = abuf.ensure(MC.min(m).next_multiple_of(MR) * kc_max);
+        let kc_max = kcb.min(k);
+        let ap = abuf.ensure(mcb.min(m).next_multiple_of(MR) * kc_max);
         let bp = bbuf.ensure(NC.min(n).next_multiple_of(NR) * kc_max);
         let mut jc = 0;
         while jc < n {
             let nc = NC.min(n - jc);
             let mut pc = 0;
             while pc < k {
-                let kc = KC.min(k - pc);
-                pack_b(b, pc, jc, kc, nc, bp);
+                let kc = kcb.min(k - pc);
+                pack_b::<NR>(b, pc, jc, kc, nc, bp);
                 let first = !accumulate && pc == 0;
                 let last = pc + kc == k && epi.active();
                 let mut ic = 0;
                 while ic < m {
-                    let mc = MC.min(m - ic);
-                    pack_a_any(a, ic, pc, mc, kc, ap);
-                    macro_kernel(mc, nc, kc, ap, bp, c.add(ic * ldc + jc), ldc, first, last, jc, epi, ukr);
-                    ic += MC;
+                    let mc = mcb.min(m - ic);
+                    pack_a_any::<MR>(a, ic, pc, mc, kc, ap);
+                    macro_kernel::<MR, NR>(mc, nc, kc, ap, bp, c.add(ic * ldc + jc), ldc, first, last, jc, epi, ukr);
+                    ic += mcb;
                 }
-                pc += KC;
+                pc += kcb;
             }
             jc += NC;
         }
@@ -607,27 +740,28 @@ unsafe fn gemm_blocked(m: usize, n: usize, k: usize, a: ASrc, b: Mat, c: *mut f3
 /// packing its own A block. Dynamic hand-out keeps all threads busy even when one of them
 /// is descheduled (a busy machine).
 #[allow(clippy::too_many_arguments)]
-unsafe fn gemm_threaded(m: usize, n: usize, k: usize, a: ASrc, b: Mat, c: *mut f32, ldc: usize, accumulate: bool, epi: &Epi, ukr: Ukr, nt: usize) -> Result<(), String> {
+unsafe fn gemm_threaded<const MR: usize, const NR: usize>(m: usize, n: usize, k: usize, a: ASrc, b: Mat, c: *mut f32, ldc: usize, accumulate: bool, epi: &Epi, ukr: Ukr, nt: usize) -> Result<(), String> {
+    let (kcb, mcb) = blocking(NR);
     // row blocks: at most MC rows, at least ~3 per thread when m allows
-    let mb = MC.min(m.div_ceil(3 * nt).next_multiple_of(MR)).max(MR);
+    let mb = mcb.min(m.div_ceil(3 * nt).next_multiple_of(MR)).max(MR);
     let nblocks = m.div_ceil(mb);
     let cp = SendPtr(c);
     SHARED_B.with(|cell| {
         let mut shared = cell.borrow_mut();
-        let bp = SendPtr(shared.ensure(NC.min(n).next_multiple_of(NR) * KC.min(k)));
+        let bp = SendPtr(shared.ensure(NC.min(n).next_multiple_of(NR) * kcb.min(k)));
         let mut jc = 0;
         while jc < n {
             let nc = NC.min(n - jc);
             let mut pc = 0;
             while pc < k {
-                let kc = KC.min(k - pc);
+                let kc = kcb.min(k - pc);
                 let strips = nc.div_ceil(NR);
                 let pt = nt.min(strips.div_ceil(4)).max(1);
                 pool::run(pt, pt, &|t| {
                     let (s0, s1) = (strips * t / pt, strips * (t + 1) / pt);
                     if s0 < s1 {
                         let cols = (s1 * NR).min(nc) - s0 * NR;
-                        pack_b(b, pc, jc + s0 * NR, kc, cols, bp.get().add(s0 * NR * kc));
+                        pack_b::<NR>(b, pc, jc + s0 * NR, kc, cols, bp.get().add(s0 * NR * kc));
                     }
                 })?;
                 let first = !accumulate && pc == 0;
@@ -638,11 +772,11 @@ unsafe fn gemm_threaded(m: usize, n: usize, k: usize, a: ASrc, b: Mat, c: *mut f
                     PACK.with(|pcell| {
                         let mut bufs = pcell.borrow_mut();
                         let ap = bufs.0.ensure(mb * kc);
-                        pack_a_any(a, ic, pc, mc, kc, ap);
-                        macro_kernel(mc, nc, kc, ap, bp.get(), cp.get().add(ic * ldc + jc), ldc, first, last, jc, epi, ukr);
+                        pack_a_any::<MR>(a, ic, pc, mc, kc, ap);
+                        macro_kernel::<MR, NR>(mc, nc, kc, ap, bp.get(), cp.get().add(ic * ldc + jc), ldc, first, last, jc, epi, ukr);
                     })
                 })?;
-                pc += KC;
+                pc += kcb;
             }
             jc += NC;
         }
@@ -795,16 +929,28 @@ pub unsafe fn sgemm_patches(m: usize, n: usize, k: usize, a: &Patches, b: Mat, c
     blocked(m, n, k, ASrc::Patches(a), b, c, ldc, accumulate, epi, nt)
 }
 
-/// The packed paths: serial, row blocks handed out to threads, or (few rows) column splits.
+/// The packed paths: serial, row blocks handed out to threads, or (few rows) column splits,
+/// with the AVX-512 12×32 micro-kernel where the CPU has it and the 6×16 one otherwise.
 #[allow(clippy::too_many_arguments)]
 unsafe fn blocked(m: usize, n: usize, k: usize, a: ASrc, b: Mat, c: *mut f32, ldc: usize, accumulate: bool, epi: &Epi, nt: usize) -> Result<(), String> {
-    let ukr = micro_kernel();
+    #[cfg(target_arch = "x86_64")]
+    {
+        if cpu::avx512() {
+            return blocked_with::<MR512, NR512>(m, n, k, a, b, c, ldc, accumulate, epi, nt, ukr_avx512);
+        }
+    }
+    blocked_with::<MR, NR>(m, n, k, a, b, c, ldc, accumulate, epi, nt, micro_kernel())
+}
+
+/// [`blocked`] with a given micro-kernel and its `MR × NR` register tile.
+#[allow(clippy::too_many_arguments)]
+unsafe fn blocked_with<const MR: usize, const NR: usize>(m: usize, n: usize, k: usize, a: ASrc, b: Mat, c: *mut f32, ldc: usize, accumulate: bool, epi: &Epi, nt: usize, ukr: Ukr) -> Result<(), String> {
     if nt <= 1 {
-        gemm_blocked(m, n, k, a, b, c, ldc, accumulate, epi, ukr);
+        gemm_blocked::<MR, NR>(m, n, k, a, b, c, ldc, accumulate, epi, ukr);
         return Ok(());
     }
     if m >= 2 * MR * nt {
-        return gemm_threaded(m, n, k, a, b, c, ldc, accumulate, epi, ukr, nt);
+        return gemm_threaded::<MR, NR>(m, n, k, a, b, c, ldc, accumulate, epi, ukr, nt);
     }
     // few rows: split the columns, each thread packing its own (small) A and its B strips
     let cp = SendPtr(c);
@@ -813,7 +959,7 @@ unsafe fn blocked(m: usize, n: usize, k: usize, a: ASrc, b: Mat, c: *mut f32, ld
     pool::run(nt, nt, &|t| {
         let (s, e) = ((nu * t / nt) * NR, ((nu * (t + 1) / nt) * NR).min(n));
         if s < e {
-            gemm_blocked(m, e - s, k, a, b.shift(0, s), cp.get().add(s), ldc, accumulate, &epi.shift(s), ukr);
+            gemm_blocked::<MR, NR>(m, e - s, k, a, b.shift(0, s), cp.get().add(s), ldc, accumulate, &epi.shift(s), ukr);
         }
     })
 }
@@ -827,8 +973,26 @@ mod tests {
         ((*seed >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
     }
 
+    /// Which path [`check_with`] runs.
+    #[derive(Clone, Copy, PartialEq)]
+    enum Path {
+        /// `sgemm` as dispatched on this CPU.
+        Auto,
+        /// The packed path with the portable 6×16 micro-kernel.
+        Scalar,
+        /// The packed path (threads as given) with the AVX2 6×16 micro-kernel.
+        Avx2,
+        /// The packed path (threads as given) with the AVX-512 12×32 micro-kernel.
+        Avx512,
+    }
+
     /// Checks sgemm against a float64 reference for one shape and layout.
     fn check(m: usize, n: usize, k: usize, ta: bool, tb: bool, accumulate: bool, act: Act, bias: bool, threads: usize, force_scalar: bool) {
+        check_with(m, n, k, ta, tb, accumulate, act, bias, threads, if force_scalar { Path::Scalar } else { Path::Auto })
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn check_with(m: usize, n: usize, k: usize, ta: bool, tb: bool, accumulate: bool, act: Act, bias: bool, threads: usize, path: Path) {
         let mut seed = (m * 1000003 + n * 1009 + k) as u64;
         let a: Vec<f32> = (0..m * k).map(|_| lcg(&mut seed)).collect();
         let b: Vec<f32> = (0..k * n).map(|_| lcg(&mut seed)).collect();
@@ -840,10 +1004,15 @@ mod tests {
         let mut c = c0.clone();
         let epi = Epi { bias: if bias { Some(&bias_v) } else { None }, act };
         unsafe {
-            if force_scalar {
-                gemm_blocked(m, n, k, ASrc::Mat(am), bm, c.as_mut_ptr(), ldc, accumulate, &epi, ukr_scalar);
-            } else {
-                sgemm(m, n, k, am, bm, c.as_mut_ptr(), ldc, accumulate, &epi, threads).unwrap();
+            match path {
+                Path::Auto => sgemm(m, n, k, am, bm, c.as_mut_ptr(), ldc, accumulate, &epi, threads).unwrap(),
+                Path::Scalar => gemm_blocked::<MR, NR>(m, n, k, ASrc::Mat(am), bm, c.as_mut_ptr(), ldc, accumulate, &epi, ukr_scalar),
+                #[cfg(target_arch = "x86_64")]
+                Path::Avx2 => blocked_with::<MR, NR>(m, n, k, ASrc::Mat(am), bm, c.as_mut_ptr(), ldc, accumulate, &epi, threads, ukr_avx2).unwrap(),
+                #[cfg(target_arch = "x86_64")]
+                Path::Avx512 => blocked_with::<MR512, NR512>(m, n, k, ASrc::Mat(am), bm, c.as_mut_ptr(), ldc, accumulate, &epi, threads, ukr_avx512).unwrap(),
+                #[cfg(not(target_arch = "x86_64"))]
+                _ => unreachable!(),
             }
         }
         for i in 0..m {
@@ -895,6 +1064,46 @@ mod tests {
         }
     }
 
+    /// Each SIMD micro-kernel (where this CPU has it) on ragged sizes around its tile, every
+    /// layout, the epilogues, and threads, against the float64 reference.
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn simd_kernels_ragged() {
+        let mut paths = Vec::new();
+        if crate::cpu::avx2() {
+            paths.push(Path::Avx2);
+        }
+        if crate::cpu::avx512() {
+            paths.push(Path::Avx512);
+        }
+        let sizes = [
+            (1, 1, 1),
+            (11, 31, 5),
+            (12, 32, 256),
+            (13, 33, 257),
+            (12, 17, 3),
+            (25, 48, 40),
+            (23, 65, 1),
+            (145, 97, 300),
+            (150, 16, 513),
+            (64, 4100, 20),
+            (289, 129, 67),
+        ];
+        for path in paths {
+            for &(m, n, k) in &sizes {
+                for &(ta, tb) in &[(false, false), (true, false), (false, true), (true, true)] {
+                    check_with(m, n, k, ta, tb, false, Act::Linear, false, 1, path);
+                }
+                check_with(m, n, k, false, false, true, Act::Linear, false, 1, path);
+                check_with(m, n, k, false, false, false, Act::Relu, true, 1, path);
+                check_with(m, n, k, false, false, true, Act::Relu, true, 2, path);
+                check_with(m, n, k, false, true, false, Act::Gelu, true, 2, path);
+                check_with(m, n, k, true, false, false, Act::Sigmoid, true, 3, path);
+                check_with(m, n, k, false, false, false, Act::Linear, true, 2, path);
+            }
+        }
+    }
+
     #[test]
     fn threaded_large() {
         check(300, 290, 280, false, false, false, Act::Relu, true, 2, false);
@@ -917,12 +1126,15 @@ mod peak {
     fn micro_kernel_peak() {
         use super::*;
         let kc = 256;
-        let a = vec![1.0f32; MR * kc + 64];
-        let b = vec![1.0f32; NR * kc + 64];
+        #[cfg(target_arch = "x86_64")]
+        let (mr, nr, ukr): (usize, usize, Ukr) = if crate::cpu::avx512() { (MR512, NR512, ukr_avx512) } else { (MR, NR, micro_kernel()) };
+        #[cfg(not(target_arch = "x86_64"))]
+        let (mr, nr, ukr): (usize, usize, Ukr) = (MR, NR, micro_kernel());
+        let a = vec![1.0f32; mr * kc + 64];
+        let b = vec![1.0f32; nr * kc + 64];
         let ap = (a.as_ptr() as usize).next_multiple_of(64) as *const f32;
         let bp = (b.as_ptr() as usize).next_multiple_of(64) as *const f32;
-        let mut c = vec![0f32; MR * NR];
-        let ukr = micro_kernel();
+        let mut c = vec![0f32; mr * nr];
         extern "C" {
             fn clock_gettime(clock: i32, ts: *mut [i64; 2]) -> i32;
         }
@@ -936,12 +1148,12 @@ mod peak {
         for _ in 0..5 {
             let (t, c0) = (std::time::Instant::now(), cpu());
             for _ in 0..reps {
-                unsafe { ukr(kc, ap, bp, c.as_mut_ptr(), NR, MR, NR, false, &Fin::NONE) };
+                unsafe { ukr(kc, ap, bp, c.as_mut_ptr(), nr, mr, nr, false, &Fin::NONE) };
             }
             best = best.min(t.elapsed().as_secs_f64());
             best_cpu = best_cpu.min(cpu() - c0);
         }
-        let flop = 2.0 * (MR * NR * kc) as f64 * reps as f64;
+        let flop = 2.0 * (mr * nr * kc) as f64 * reps as f64;
         println!("micro-kernel {}: {:.1} GFLOP/s wall, {:.1} per thread CPU-second (best of 5)", kernel_name(), flop / best / 1e9, flop / best_cpu / 1e9);
     }
 }
