@@ -19,7 +19,7 @@ import {
   variableGrads,
   vjp,
 } from '../src/index.js';
-import { expectNoLeak, rng, setupBackend, snapshot } from './helpers/backend.js';
+import { expectNoLeak, rng, setupBackend, snapshot } from '../../../scripts/test-helpers.mjs';
 import { checkGradCase, type GradCase } from './helpers/gradcheck.js';
 import { hmatmul, map, zip } from './helpers/host.js';
 

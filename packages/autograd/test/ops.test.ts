@@ -6,7 +6,7 @@ import { setOpRecorder, withFusedKernels, dispose } from '@tessera/core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { listGradients } from '../src/index.js';
 import { allCases, CORE_RECORDED_OPS, NON_FLOAT_OPS } from './cases.js';
-import { setupBackend, rng } from './helpers/backend.js';
+import { setupBackend, rng } from '../../../scripts/test-helpers.mjs';
 import { checkGradCase, makeInputs } from './helpers/gradcheck.js';
 import * as c from '@tessera/core';
 

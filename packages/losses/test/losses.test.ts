@@ -28,7 +28,7 @@ import {
   withOptions,
   type LossFn,
 } from '../src/index.js';
-import { rng, setupBackend, snapshot } from './helpers/backend.js';
+import { rng, setupBackend, snapshot } from '../../../scripts/test-helpers.mjs';
 
 beforeAll(setupBackend);
 

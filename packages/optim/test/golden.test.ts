@@ -9,7 +9,7 @@ import { variable } from '@tessera/autograd';
 import { goldenCases, worstMismatch, type GoldenTensor } from '@tessera/data/golden';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { getOptimizer } from '../src/index.js';
-import { setupBackend, snapshot } from './helpers/backend.js';
+import { setupBackend, snapshot } from '../../../scripts/test-helpers.mjs';
 import { getBackend as currentBackend } from '@tessera/core';
 import { testBackendName } from '../../../scripts/test-backend.mjs';
 

@@ -23,7 +23,7 @@ import {
   RMSprop,
   SGD,
 } from '../src/index.js';
-import { rng, setupBackend, snapshot } from './helpers/backend.js';
+import { rng, setupBackend, snapshot } from '../../../scripts/test-helpers.mjs';
 
 beforeAll(setupBackend);
 

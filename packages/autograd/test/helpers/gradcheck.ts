@@ -8,7 +8,7 @@
 import { dispose, tensor, withFusedKernels, type DType, type Tensor } from '@tessera/core';
 import { expect } from 'vitest';
 import { noGrad, vjp } from '../../src/index.js';
-import { snapshot } from './backend.js';
+import { snapshot } from '../../../../scripts/test-helpers.mjs';
 import type { H } from './host.js';
 
 export interface InputSpec {
