@@ -1,11 +1,13 @@
 #!/usr/bin/env node
-// Runs every vitest project once, then the PyTorch golden replays again on each optional
-// backend, and prints the closing line CI reads: "N passed, N failed" summed over all runs.
+// Runs every vitest project once, then the PyTorch golden replays (and the gradient checks) again
+// on each optional backend, and prints the closing line CI reads: "N passed, N failed" summed over all runs.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 
 const GOLDEN_PROJECTS = ['@tessera/autograd', '@tessera/losses', '@tessera/optim', '@tessera/nn'];
-const GOLDEN_BACKENDS = ['native', 'wasm', 'webgpu'];
+// Which test files run again on each optional backend: the golden replays everywhere, and the
+// finite-difference gradient check of every recorded op where reads can be synchronous.
+const EXTRA_RUNS = { native: ['golden', 'test/ops.test'], wasm: ['golden', 'test/ops.test'], webgpu: ['golden'] };
 
 function vitest(label, args, env = {}) {
   const report = `reports/vitest-${label}.json`;
@@ -25,8 +27,8 @@ function vitest(label, args, env = {}) {
 
 mkdirSync('reports', { recursive: true });
 const runs = [vitest('all', process.argv.slice(2))];
-for (const backend of GOLDEN_BACKENDS) {
-  runs.push(vitest(`golden-${backend}`, [...GOLDEN_PROJECTS.flatMap((p) => ['--project', p]), 'golden'], { TESSERA_TEST_BACKEND: backend }));
+for (const [backend, filters] of Object.entries(EXTRA_RUNS)) {
+  runs.push(vitest(`on-${backend}`, [...GOLDEN_PROJECTS.flatMap((p) => ['--project', p]), ...filters], { TESSERA_TEST_BACKEND: backend }));
 }
 const total = runs.reduce((t, r) => ({ passed: t.passed + r.passed, failed: t.failed + r.failed, skipped: t.skipped + r.skipped }), { passed: 0, failed: 0, skipped: 0 });
 console.log(`${total.passed} passed, ${total.failed} failed${total.skipped ? `, ${total.skipped} skipped` : ''}`);

@@ -8,9 +8,14 @@ import { listGradients } from '../src/index.js';
 import { allCases, CORE_RECORDED_OPS, NON_FLOAT_OPS } from './cases.js';
 import { setupBackend, rng } from '../../../scripts/test-helpers.mjs';
 import { checkGradCase, makeInputs } from './helpers/gradcheck.js';
+import { testBackendName } from '../../../scripts/test-backend.mjs';
 import * as c from '@tessera/core';
 
 beforeAll(setupBackend);
+
+it('runs on the backend TESSERA_TEST_BACKEND names (default js)', () => {
+  expect(c.getBackend().name).toBe(testBackendName());
+});
 
 const cases = allCases();
 
