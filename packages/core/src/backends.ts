@@ -115,5 +115,3 @@ export async function moveTo(x: Tensor, target: Backend | string): Promise<Tenso
   return new Tensor(backend, backend.storage.upload(x.dtype, data), x.dtype, x.shape.slice());
 }
 
-/** @internal The current backend (for ops). */
-export const currentBackend = getBackend;

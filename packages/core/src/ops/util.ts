@@ -188,14 +188,6 @@ export function tryFused(backend: Backend, name: keyof Backend['fused'], shape: 
   return out;
 }
 
-/** Checks that `v` is a finite integer ≥ `min` (sizes, counts). */
-export function checkInt(op: string, what: string, v: unknown, min = 0): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min) {
-    throw new ArgumentError(op, `${what} must be an integer >= ${min}, got ${String(v)}`);
-  }
-  return v;
-}
-
 /** A tensor on `backend` holding a copy of host `data`. */
 export function constantOn(backend: Backend, dtype: DType, data: DataArray, shape: readonly number[]): Tensor {
   return new Tensor(backend, backend.storage.upload(dtype, data), dtype, shape);
