@@ -4,27 +4,13 @@
  * @module
  */
 import type { View } from '@tessera/core';
+import { collapseAxes as collapse, isRowMajor, sizeOf as shapeSize } from '@tessera/core';
+export { collapseAxes as collapse, sizeOf as shapeSize, stridesOf as contiguousStrides, type CollapsedAxes as Collapsed } from '@tessera/core';
+// Shape helpers every backend needs live in @tessera/core; re-exported under the names the kernels use.
 
-/**
- * True when the view's elements are laid out row-major and gap-free from `offset`
- * (size-1 axes may have any stride).
- *
- * @example
- * isContiguous({ shape: [2, 3], strides: [3, 1], ... });   // true
- * isContiguous({ shape: [2, 3], strides: [1, 2], ... });   // false (transposed)
- */
+/** True if the view is row-major without gaps. @example isContiguous(view) */
 export function isContiguous(v: View): boolean {
-  const shape = v.shape;
-  const strides = v.strides;
-  let expect = 1;
-  for (let d = shape.length - 1; d >= 0; d--) {
-    const n = shape[d];
-    if (n !== 1) {
-      if (strides[d] !== expect) return false;
-      expect *= n;
-    }
-  }
-  return true;
+  return isRowMajor(v.shape, v.strides);
 }
 
 /**
@@ -39,71 +25,6 @@ export function isScalarLike(v: View): boolean {
   const strides = v.strides;
   for (let d = 0; d < shape.length; d++) if (shape[d] !== 1 && strides[d] !== 0) return false;
   return true;
-}
-
-/**
- * Row-major (C-order) strides of a shape.
- *
- * @example
- * contiguousStrides([2, 3, 4]);   // [12, 4, 1]
- */
-export function contiguousStrides(shape: readonly number[]): number[] {
-  const s = new Array<number>(shape.length);
-  let acc = 1;
-  for (let d = shape.length - 1; d >= 0; d--) {
-    s[d] = acc;
-    acc *= shape[d];
-  }
-  return s;
-}
-
-/** Product of a shape. @example shapeSize([2, 3]); // 6 */
-export function shapeSize(shape: readonly number[]): number {
-  let n = 1;
-  for (let d = 0; d < shape.length; d++) n *= shape[d];
-  return n;
-}
-
-/** A shape and, per operand, its strides over that shape. */
-export interface Collapsed {
-  shape: number[];
-  strides: number[][];
-}
-
-/**
- * Merges adjacent axes that every operand walks as one (outer stride = inner stride × inner
- * length) and drops size-1 axes. The result has at least one axis.
- *
- * @example
- * collapse([2, 3, 4], [[12, 4, 1], [0, 0, 1]]);
- * // { shape: [6, 4], strides: [[4, 1], [0, 1]] }
- */
-export function collapse(shape: readonly number[], strides: readonly (readonly number[])[]): Collapsed {
-  const k = strides.length;
-  const outShape: number[] = [];
-  const outStrides: number[][] = [];
-  for (let j = 0; j < k; j++) outStrides.push([]);
-  for (let d = 0; d < shape.length; d++) {
-    const n = shape[d];
-    if (n === 1) continue;
-    const last = outShape.length - 1;
-    let merge = last >= 0;
-    for (let j = 0; merge && j < k; j++) {
-      if (outStrides[j][last] !== strides[j][d] * n) merge = false;
-    }
-    if (merge) {
-      outShape[last] *= n;
-      for (let j = 0; j < k; j++) outStrides[j][last] = strides[j][d];
-    } else {
-      outShape.push(n);
-      for (let j = 0; j < k; j++) outStrides[j].push(strides[j][d]);
-    }
-  }
-  if (outShape.length === 0) {
-    outShape.push(1);
-    for (let j = 0; j < k; j++) outStrides[j].push(0);
-  }
-  return { shape: outShape, strides: outStrides };
 }
 
 /**

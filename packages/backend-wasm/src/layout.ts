@@ -1,5 +1,8 @@
 /**
  * Layout helpers for strided views: contiguity tests and axis collapsing.
+ * Unlike backend-js and backend-webgpu, this package keeps its own copies of the
+ * core's shape helpers: its dist imports nothing from @tessera/core at run time, so the built
+ * module loads in a browser page without a bundler (see scripts/browser-smoke.mjs).
  * @module
  */
 import type { View } from '@tessera/core';

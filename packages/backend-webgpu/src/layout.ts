@@ -4,77 +4,22 @@
  * @module
  */
 import type { View } from '@tessera/core';
+import { collapseAxes, isRowMajor, sizeOf, type CollapsedAxes as Collapsed } from '@tessera/core';
+export { sizeOf, stridesOf as contiguousStrides, type CollapsedAxes as Collapsed } from '@tessera/core';
+// Shape helpers every backend needs live in @tessera/core; re-exported under the names the kernels use.
+
+/** True if the view is row-major without gaps. @example isContiguous(view) */
+export function isContiguous(v: Pick<View, 'shape' | 'strides'>): boolean {
+  return isRowMajor(v.shape, v.strides);
+}
+
+/** Merged axes (see core's collapseAxes); an empty result means a single element. @example collapse([2, 3], [[3, 1]]) // { shape: [6], strides: [[1]] } */
+export function collapse(shape: readonly number[], strides: readonly (readonly number[])[]): Collapsed {
+  return collapseAxes(shape, strides, 0);
+}
 
 /** Most axes a strided shader walks; views with more are collapsed or split first. */
 export const MAX_RANK = 8;
-
-/**
- * True when the view's elements are row-major and gap-free from `offset` (size-1 axes may
- * have any stride).
- * @example isContiguous({ shape: [2, 3], strides: [3, 1], ... }); // true
- */
-export function isContiguous(v: Pick<View, 'shape' | 'strides'>): boolean {
-  let expect = 1;
-  for (let d = v.shape.length - 1; d >= 0; d--) {
-    const n = v.shape[d];
-    if (n !== 1) {
-      if (v.strides[d] !== expect) return false;
-      expect *= n;
-    }
-  }
-  return true;
-}
-
-/** Row-major strides of a shape. @example contiguousStrides([2, 3]); // [3, 1] */
-export function contiguousStrides(shape: readonly number[]): number[] {
-  const s = new Array<number>(shape.length);
-  let acc = 1;
-  for (let d = shape.length - 1; d >= 0; d--) {
-    s[d] = acc;
-    acc *= shape[d];
-  }
-  return s;
-}
-
-/** Product of a shape. @example sizeOf([2, 3]); // 6 */
-export function sizeOf(shape: readonly number[]): number {
-  let n = 1;
-  for (const d of shape) n *= d;
-  return n;
-}
-
-/** A shape with, per operand, its strides over that shape. */
-export interface Collapsed {
-  shape: number[];
-  strides: number[][];
-}
-
-/**
- * Merges adjacent axes that every operand walks as one (outer stride = inner stride × inner
- * length) and drops size-1 axes. An empty result means a single element.
- * @example collapse([2, 3, 4], [[12, 4, 1], [0, 0, 1]]); // { shape: [6, 4], strides: [[4, 1], [0, 1]] }
- */
-export function collapse(shape: readonly number[], strides: readonly (readonly number[])[]): Collapsed {
-  const k = strides.length;
-  const outShape: number[] = [];
-  const outStrides: number[][] = [];
-  for (let j = 0; j < k; j++) outStrides.push([]);
-  for (let d = 0; d < shape.length; d++) {
-    const n = shape[d];
-    if (n === 1) continue;
-    const last = outShape.length - 1;
-    let merge = last >= 0;
-    for (let j = 0; merge && j < k; j++) if (outStrides[j][last] !== strides[j][d] * n) merge = false;
-    if (merge) {
-      outShape[last] *= n;
-      for (let j = 0; j < k; j++) outStrides[j][last] = strides[j][d];
-    } else {
-      outShape.push(n);
-      for (let j = 0; j < k; j++) outStrides[j].push(strides[j][d]);
-    }
-  }
-  return { shape: outShape, strides: outStrides };
-}
 
 /**
  * The lowest and highest element index a view touches (`[offset, offset]` for a scalar;

@@ -5,7 +5,7 @@
  */
 export * from './backend/types.js';
 export * from './errors.js';
-export { broadcastShapes, normAxes, normAxis, sizeOf, stridesOf, fmtShape, shapesEqual } from './shape.js';
+export { broadcastShapes, normAxes, normAxis, sizeOf, stridesOf, fmtShape, shapesEqual, isRowMajor, collapseAxes, type CollapsedAxes } from './shape.js';
 export { upcast, makeArray, DTYPES } from './dtype.js';
 export { Tensor, type NestedArray } from './tensor.js';
 export { getBackend, setOpRecorder, getOpRecorder, withFusedKernels, type OpRecord, type OpRecorder } from './engine.js';

@@ -118,3 +118,41 @@ export function isRowMajor(shape: readonly number[], strides: readonly number[])
   }
   return true;
 }
+
+/** A shape with, per operand, its strides over that shape (see {@link collapseAxes}). */
+export interface CollapsedAxes {
+  shape: number[];
+  strides: number[][];
+}
+
+/**
+ * For backends: merges adjacent axes that every operand walks as one (outer stride = inner
+ * stride × inner length) and drops size-1 axes, so kernels loop over as few axes as possible.
+ * At least `minRank` axes remain (a size-1 axis with stride 0 is added when nothing is left).
+ * @example collapseAxes([2, 3, 4], [[12, 4, 1], [0, 0, 1]]) // { shape: [6, 4], strides: [[4, 1], [0, 1]] }
+ */
+export function collapseAxes(shape: readonly number[], strides: readonly (readonly number[])[], minRank: 0 | 1 = 1): CollapsedAxes {
+  const k = strides.length;
+  const outShape: number[] = [];
+  const outStrides: number[][] = [];
+  for (let j = 0; j < k; j++) outStrides.push([]);
+  for (let d = 0; d < shape.length; d++) {
+    const n = shape[d]!;
+    if (n === 1) continue;
+    const last = outShape.length - 1;
+    let merge = last >= 0;
+    for (let j = 0; merge && j < k; j++) if (outStrides[j]![last] !== strides[j]![d]! * n) merge = false;
+    if (merge) {
+      outShape[last]! *= n;
+      for (let j = 0; j < k; j++) outStrides[j]![last] = strides[j]![d]!;
+    } else {
+      outShape.push(n);
+      for (let j = 0; j < k; j++) outStrides[j]!.push(strides[j]![d]!);
+    }
+  }
+  if (outShape.length === 0 && minRank === 1) {
+    outShape.push(1);
+    for (let j = 0; j < k; j++) outStrides[j]!.push(0);
+  }
+  return { shape: outShape, strides: outStrides };
+}
