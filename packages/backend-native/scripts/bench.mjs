@@ -1,7 +1,11 @@
 #!/usr/bin/env node
 // Benchmarks the native backend (built package: run `pnpm --filter @tessera/backend-native
 // build` first): matmul GFLOP/s at 128/512/1024 on 1 and all threads (plain and with the
-// fused bias+relu epilogue), a conv2d, and the per-call overhead of small kernels.
+// fused bias+relu epilogue), a conv2d, the cost of running long kernels on the worker
+// thread instead of the JS thread, and the per-call overhead of small kernels.
+//
+// Kernels above the async threshold return before they have run, so every timed call here
+// ends with a 1-element readSync: the times are those of finished work.
 //
 //   node scripts/bench.mjs            # all of it
 //   node scripts/bench.mjs --quick    # fewer repetitions
@@ -67,8 +71,14 @@ for (const threads of threadCounts) {
     const c = s.alloc('float32', n * n);
     const va = view(a, [n, n]), vb = view(b, [n, n]), vc = view(c, [n, n]), vbias = view(bias, [n]);
     const opts = { reps: quick ? 3 : 9, minMs: n >= 1024 ? 60 : 25 };
-    const plain = timeBoth(() => k.matmul(va, vb, vc), opts);
-    const fused = timeBoth(() => f.matmulFused(va, vb, vbias, 'relu', vc), opts);
+    const plain = timeBoth(() => {
+      k.matmul(va, vb, vc);
+      s.readSync(c, 'float32', 0, 1);
+    }, opts);
+    const fused = timeBoth(() => {
+      f.matmulFused(va, vb, vbias, 'relu', vc);
+      s.readSync(c, 'float32', 0, 1);
+    }, opts);
     const flop = 2 * n * n * n;
     rows.push({ threads, n, ms: plain.median, gflops: flop / plain.median / 1e6, best: flop / plain.best / 1e6, perCpu: flop / plain.cpu / 1e6, fusedGflops: flop / fused.median / 1e6, fusedBest: flop / fused.best / 1e6 });
     for (const x of [a, b, bias, c]) s.release(x);
@@ -83,7 +93,7 @@ for (const r of rows) {
 }
 
 {
-  // a small CNN layer: [32, 28, 28, 16] * [3, 3, 16, 32], same padding
+  // a small CNN layer: [32, 28, 28, 16] * [3, 3, 16, 32], same padding (stride 1, then 2)
   console.log('\nconv2d [32,28,28,16] x [3,3,16,32] same');
   for (const threads of threadCounts) {
     const be = await createNativeBackend({ threads });
@@ -93,13 +103,50 @@ for (const r of rows) {
     const y = s.alloc('float32', 32 * 28 * 28 * 32);
     const p = { window: [3, 3], strides: [1, 1], pads: [1, 1, 1, 1], dilations: [1, 1] };
     const vx = view(x, [32, 28, 28, 16]), vw = view(w, [3, 3, 16, 32]), vy = view(y, [32, 28, 28, 32]);
-    const ms = time(() => f.conv2d(vx, vw, p, vy), { reps: quick ? 3 : 7, minMs: 30 });
-    const fms = time(() => f.conv2dBackpropFilter(vx, vy, p, vw), { reps: quick ? 3 : 7, minMs: 30 });
-    const ims = time(() => f.conv2dBackpropInput(vy, vw, p, vx), { reps: quick ? 3 : 7, minMs: 30 });
+    const done = (buf) => s.readSync(buf, 'float32', 0, 1);
+    const ms = time(() => (f.conv2d(vx, vw, p, vy), done(y)), { reps: quick ? 3 : 7, minMs: 30 });
+    const fms = time(() => (f.conv2dBackpropFilter(vx, vy, p, vw), done(w)), { reps: quick ? 3 : 7, minMs: 30 });
+    const ims = time(() => (f.conv2dBackpropInput(vy, vw, p, vx), done(x)), { reps: quick ? 3 : 7, minMs: 30 });
     const flop = 2 * 32 * 28 * 28 * 32 * 3 * 3 * 16;
     console.log(`  threads ${threads}: forward ${ms.toFixed(2)} ms (${(flop / ms / 1e6).toFixed(1)} GFLOP/s), backprop filter ${fms.toFixed(2)} ms (${(flop / fms / 1e6).toFixed(1)}), backprop input ${ims.toFixed(2)} ms (${(flop / ims / 1e6).toFixed(1)})`);
+    // stride 2 ('same'): backprop input runs one GEMM per stride phase
+    const p2 = { window: [3, 3], strides: [2, 2], pads: [0, 1, 0, 1], dilations: [1, 1] };
+    const y2 = s.alloc('float32', 32 * 14 * 14 * 32);
+    const vy2 = view(y2, [32, 14, 14, 32]);
+    const ms2 = time(() => (f.conv2d(vx, vw, p2, vy2), done(y2)), { reps: quick ? 3 : 7, minMs: 30 });
+    const fms2 = time(() => (f.conv2dBackpropFilter(vx, vy2, p2, vw), done(w)), { reps: quick ? 3 : 7, minMs: 30 });
+    const ims2 = time(() => (f.conv2dBackpropInput(vy2, vw, p2, vx), done(x)), { reps: quick ? 3 : 7, minMs: 30 });
+    const flop2 = flop / 4;
+    console.log(`  threads ${threads}, stride 2: forward ${ms2.toFixed(2)} ms (${(flop2 / ms2 / 1e6).toFixed(1)} GFLOP/s), backprop filter ${fms2.toFixed(2)} ms (${(flop2 / fms2 / 1e6).toFixed(1)}), backprop input ${ims2.toFixed(2)} ms (${(flop2 / ims2 / 1e6).toFixed(1)})`);
     be.dispose();
   }
+}
+
+{
+  // The same matmul on the worker thread (queued, then readSync) and on the JS thread
+  // (asyncThreshold: Infinity), interleaved run by run so load changes hit both alike.
+  console.log('\nmatmul on the worker thread vs on the JS thread (all threads; median of interleaved runs; ratio < 1: the worker path is slower)');
+  const worker = await createNativeBackend({ asyncThreshold: 0 });
+  const inline = await createNativeBackend({ asyncThreshold: Infinity });
+  for (const n of [256, 512, 1024]) {
+    const setup = (be) => {
+      const a = be.storage.upload('float32', rand(n * n));
+      const c = be.storage.alloc('float32', n * n);
+      const va = view(a, [n, n]), vc = view(c, [n, n]);
+      return { be, bufs: [a, c], run: () => (be.kernels.matmul(va, va, vc), be.storage.readSync(c, 'float32', 0, 1)) };
+    };
+    const w = setup(worker), i = setup(inline);
+    const tw = [], ti = [];
+    for (let r = 0; r < (quick ? 5 : 15); r++) {
+      tw.push(time(w.run, { reps: 1, minMs: n >= 1024 ? 40 : 15 }));
+      ti.push(time(i.run, { reps: 1, minMs: n >= 1024 ? 40 : 15 }));
+    }
+    const [mw, mi] = [median(tw), median(ti)];
+    console.log(`  n ${String(n).padStart(4)}: worker ${mw.toFixed(3)} ms, JS thread ${mi.toFixed(3)} ms, JS-thread/worker time ratio ${(mi / mw).toFixed(3)}`);
+    for (const x of [w, i]) for (const b of x.bufs) x.be.storage.release(b);
+  }
+  worker.dispose();
+  inline.dispose();
 }
 
 {

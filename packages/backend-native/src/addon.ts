@@ -10,7 +10,9 @@ import { fileURLToPath } from 'node:url';
 /**
  * The functions of one backend context. Each takes its arguments from the context's scratch
  * `Float64Array` (see `backend.ts` for the layouts) and returns results there; they throw an
- * `Error` with `code` `ERR_TESSERA_NATIVE` (bad arguments) or `ERR_TESSERA_NATIVE_PANIC`.
+ * `Error` with `code` `ERR_TESSERA_NATIVE` (bad arguments), `ERR_TESSERA_NATIVE_HANDLE`
+ * (dead handle, disposed backend) or `ERR_TESSERA_NATIVE_PANIC`. Kernels return at once:
+ * long ones (and those depending on queued ones) run on the context's worker thread.
  */
 export interface NativeFns {
   /** `[bytes]` → `scratch[0]` = handle. */
@@ -19,8 +21,22 @@ export interface NativeFns {
   free(): void;
   /** `[handle, byteOffset]`: copies `src`'s bytes into the buffer. */
   write(src: ArrayBufferView): void;
-  /** `[handle, byteOffset]`: fills `dst` from the buffer. */
+  /** `[handle, byteOffset]`: fills `dst` from the buffer, first waiting (blocking) for queued work on it. */
   read(dst: ArrayBufferView): void;
+  /**
+   * `[handle, byteOffset]`: fills `dst` from the buffer. Returns undefined when it did so at
+   * once, or a promise that settles after the queued work on the buffer has run and `dst`
+   * was filled (rejecting when that work failed).
+   */
+  readAsync(dst: ArrayBufferView): Promise<void> | undefined;
+  /** Undefined when nothing is queued, else a promise for "everything queued so far has run". */
+  flush(): Promise<void> | undefined;
+  /** → `scratch[0]` = kernels queued on the worker or running there. */
+  pending(): void;
+  /** `[multiplyAdds]`: matmul/conv kernels at least this large run on the worker (Infinity: none). */
+  setAsync(): void;
+  /** Test hook: `[mode, view?]` injects a panic (0 here, 1 in a pool task, 2 on the worker) or a worker failure (3). */
+  fault(): void;
   /** → `scratch[0..3]` = live buffers, live bytes, pooled bytes. */
   stats(): void;
   /** Returns pooled allocations to the system. */

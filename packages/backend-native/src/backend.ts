@@ -4,10 +4,18 @@
  * Every call validates its buffer handles here (type, owner, liveness), writes its arguments
  * into the context's scratch `Float64Array` and calls one zero-argument native function:
  * no per-call allocation, about 0.1 µs of overhead. A view is packed as
- * `[handle, dtype, offset, rank, ...shape, ...strides]`. Kernels run synchronously, in call
- * order (multi-threaded inside Rust), so `flush` has nothing to wait for.
+ * `[handle, dtype, offset, rank, ...shape, ...strides]`.
+ *
+ * Kernels return at once. Most run right there (multi-threaded inside Rust). Long ones
+ * (matmul and convolutions of at least `asyncThreshold` multiply-adds), and any kernel that
+ * touches a buffer such a kernel has not finished with, are queued on a Rust worker thread
+ * and run there in call order; `read` and `flush` then resolve through promises without
+ * blocking the event loop, while `readSync` waits. Nothing here touches an operand's
+ * memory before its work is done: freeing a buffer a queued kernel uses only retires the
+ * handle, and the memory is reclaimed after that kernel has run.
  * @module
  */
+import { BackendError } from '@tessera/core';
 import type {
   Activation, ArgReduceOp, Backend, BinaryOp, Buf, Capabilities, CompareOp, DataArray, DType,
   FusedKernels, Kernels, OptimizerHyper, OptimizerKind, ReduceOp, Storage, StorageStats, UnaryOp,
@@ -16,15 +24,26 @@ import type {
 import type { NativeFns, NativeInfo } from './addon.js';
 
 /**
- * An error raised by the native backend: a bad or foreign buffer handle, a use after
- * `dispose()`/release, or an argument the Rust kernels rejected (`code` says which).
+ * An error raised by the native backend (a core {@link BackendError}, so also a
+ * `TesseraError`): a bad or foreign buffer handle, a use after `dispose()`/release, an
+ * argument the Rust kernels rejected, a caught Rust panic, or the failure of a kernel that
+ * ran off the JS thread (reported by the read or kernel that needed its result). `code`
+ * says which.
+ * @example
+ * try { backend.storage.readSync!(freed, 'float32', 0, 1) }
+ * catch (e) { if (e instanceof NativeBackendError && e.code === 'ERR_TESSERA_NATIVE_HANDLE') … }
  */
-export class NativeBackendError extends Error {
-  /** `ERR_TESSERA_NATIVE_HANDLE`, `ERR_TESSERA_NATIVE` (rejected argument) or `ERR_TESSERA_NATIVE_PANIC`. */
+export class NativeBackendError extends BackendError {
+  /**
+   * `ERR_TESSERA_NATIVE_HANDLE` (bad, foreign or freed handle; disposed backend),
+   * `ERR_TESSERA_NATIVE` (rejected argument, failed kernel) or `ERR_TESSERA_NATIVE_PANIC`
+   * (a Rust panic, caught before it could reach Node).
+   */
   readonly code: string;
+  /** `message` may start with its op (`"native backend: …"`, `"createNativeBackend: …"`). */
   constructor(message: string, code = 'ERR_TESSERA_NATIVE') {
-    super(message);
-    this.name = 'NativeBackendError';
+    const m = /^([A-Za-z][\w ]*): ([\s\S]*)$/.exec(message);
+    super(m ? m[1]! : 'native backend', m ? m[2]! : message);
     this.code = code;
   }
 }
@@ -202,35 +221,62 @@ export class NativeStorage implements Storage {
     return buf;
   }
 
+  /**
+   * Copies elements out after every kernel enqueued before the call. When queued kernels
+   * still use the buffer, the copy is queued behind them and the promise resolves when it
+   * has run, without blocking the event loop; it rejects with a {@link NativeBackendError}
+   * when a kernel that produced the data failed.
+   */
   read(buf: Buf, dtype: DType, offset: number, size: number): Promise<DataArray> {
     try {
-      return Promise.resolve(this.readSync(buf, dtype, offset, size));
+      const c = this.c;
+      const { b, out } = this.readArgs(buf, dtype, offset, size);
+      if (size === 0) return Promise.resolve(out);
+      c.S[0] = b.id;
+      c.S[1] = offset * BPE[dtype];
+      let done: Promise<void> | undefined;
+      invoke(() => {
+        done = c.fns.readAsync(out);
+      });
+      if (done === undefined) return Promise.resolve(out);
+      return done.then(
+        () => out,
+        (e: unknown) => {
+          throw nativeError(e);
+        },
+      );
     } catch (e) {
-      return Promise.reject(e);
+      return Promise.reject(nativeError(e));
     }
   }
 
+  /** Copies elements out, first waiting (blocking the thread) for queued kernels that use the buffer. */
   readSync(buf: Buf, dtype: DType, offset: number, size: number): DataArray {
     const c = this.c;
-    const b = own(c, buf);
+    const { b, out } = this.readArgs(buf, dtype, offset, size);
+    if (size > 0) {
+      c.S[0] = b.id;
+      c.S[1] = offset * BPE[dtype];
+      invoke(() => c.fns.read(out));
+    }
+    return out;
+  }
+
+  private readArgs(buf: Buf, dtype: DType, offset: number, size: number): { b: NativeBuf; out: DataArray } {
+    const b = own(this.c, buf);
     const bpe = BPE[dtype];
     if (bpe === undefined) throw new NativeBackendError(`native backend: unknown dtype '${String(dtype)}'`);
     if (!Number.isInteger(offset) || !Number.isInteger(size) || offset < 0 || size < 0 || (offset + size) * bpe > b.byteLength) {
       throw new NativeBackendError(`native backend: read of ${size} ${dtype} elements at ${offset} is outside a buffer of ${b.byteLength} bytes`);
     }
-    const out = emptyOf(dtype, size);
-    if (size > 0) {
-      c.S[0] = b.id;
-      c.S[1] = offset * bpe;
-      invoke(() => c.fns.read(out));
-    }
-    return out;
+    return { b, out: emptyOf(dtype, size) };
   }
 
   retain(buf: Buf): void {
     own(this.c, buf).refs++;
   }
 
+  /** Drops a reference; at zero the handle dies and the memory is reclaimed (after queued kernels using it have run). */
   release(buf: Buf): void {
     const c = this.c;
     if (!(buf instanceof NativeBuf) || buf.ctx !== c) badBuf(c, buf);
@@ -242,6 +288,7 @@ export class NativeStorage implements Storage {
     invoke(c.fns.free);
   }
 
+  /** Live buffers and bytes; `pooledBytes` also counts freed buffers still used by queued kernels. */
   stats(): StorageStats {
     const c = this.c;
     if (c.disposed) return { liveBuffers: 0, liveBytes: 0, pooledBytes: 0 };
@@ -372,8 +419,11 @@ export class NativeKernels implements Kernels {
   }
 }
 
-/** Every fused kernel, in Rust. */
-export class NativeFused implements FusedKernels {
+/**
+ * The fused kernels, in Rust. `scaledDotProductAttention` (new in the interface) is not
+ * implemented yet: the core runs its reference decomposition on the kernels here.
+ */
+export class NativeFused implements Omit<FusedKernels, 'scaledDotProductAttention'> {
   /** @internal */
   constructor(private readonly c: Ctx) {}
 
@@ -486,7 +536,18 @@ export interface NativeBackendOptions {
   threads?: number;
   /** Path of the `.node` file, overriding the package's `build/` folder. */
   addonPath?: string;
+  /**
+   * Multiply-adds from which a matmul (`batch·m·n·k`) or convolution (`outputs·kh·kw·cin`,
+   * either gradient alike) runs on the backend's worker thread instead of the JS thread.
+   * Kernels that touch a buffer still in use by queued work are queued behind it whatever
+   * their size. `Infinity` keeps everything on the JS thread; `0` queues every matmul and
+   * convolution. Default {@link DEFAULT_ASYNC_THRESHOLD} (2^25, about 0.3 ms of work on one core).
+   */
+  asyncThreshold?: number;
 }
+
+/** Default of {@link NativeBackendOptions.asyncThreshold}: 2^25 multiply-adds. */
+export const DEFAULT_ASYNC_THRESHOLD = 2 ** 25;
 
 /** The native backend. */
 export class NativeBackend implements Backend {
@@ -501,6 +562,7 @@ export class NativeBackend implements Backend {
   readonly addonPath: string;
   private readonly c: Ctx;
   private nThreads: number;
+  private asyncMacs = DEFAULT_ASYNC_THRESHOLD;
 
   /** @internal Use {@link createNativeBackend}. */
   constructor(fns: NativeFns, scratch: Float64Array, info: NativeInfo, addonPath: string, threads: number) {
@@ -527,12 +589,53 @@ export class NativeBackend implements Backend {
     this.nThreads = threads;
   }
 
-  /** Kernels run synchronously, so everything enqueued has already run. */
-  flush(): Promise<void> {
-    return Promise.resolve();
+  /** Multiply-adds from which matmul/conv kernels run on the worker thread (see {@link NativeBackendOptions.asyncThreshold}). */
+  get asyncThreshold(): number {
+    return this.asyncMacs;
   }
 
-  /** Frees every buffer; later kernel calls throw, later releases are no-ops. */
+  /** Changes {@link asyncThreshold} (`Infinity`: every kernel on the JS thread). */
+  setAsyncThreshold(multiplyAdds: number): void {
+    if (typeof multiplyAdds !== 'number' || Number.isNaN(multiplyAdds) || multiplyAdds < 0) {
+      throw new NativeBackendError(`native backend: asyncThreshold must be a number >= 0 (Infinity to disable), got ${String(multiplyAdds)}`);
+    }
+    const c = this.c;
+    c.S[0] = multiplyAdds;
+    invoke(c.fns.setAsync);
+    this.asyncMacs = multiplyAdds;
+  }
+
+  /** Kernels queued on the worker thread or running there now (0 after `await flush()`). */
+  get pending(): number {
+    const c = this.c;
+    if (c.disposed) return 0;
+    invoke(c.fns.pending);
+    return c.S[0]!;
+  }
+
+  /** Resolves when every kernel enqueued so far has run, without blocking the event loop. */
+  flush(): Promise<void> {
+    const c = this.c;
+    if (c.disposed) return Promise.resolve();
+    let done: Promise<void> | undefined;
+    try {
+      invoke(() => {
+        done = c.fns.flush();
+      });
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return done === undefined
+      ? Promise.resolve()
+      : done.then(undefined, (e: unknown) => {
+          throw nativeError(e);
+        });
+  }
+
+  /**
+   * Frees every buffer; later kernel calls throw, later releases are no-ops. Waits for a
+   * kernel running on the worker to finish, drops queued ones, and rejects pending reads.
+   */
   dispose(): void {
     const c = this.c;
     if (c.disposed) return;
@@ -543,5 +646,20 @@ export class NativeBackend implements Backend {
   /** @internal The raw no-op native call (for measuring call overhead). */
   noop(): void {
     this.c.fns.noop();
+  }
+
+  /**
+   * @internal Test hook: injects a Rust panic on the JS thread (`'panic'`), in a thread-pool
+   * task (`'poolPanic'`), or in a kernel queued on the worker that writes `out`
+   * (`'workerPanic'`, `'workerError'`), to prove each reaches JS as a typed error; or
+   * queues a job that holds the worker (`'hold'`) until `'release'`, so tests can look at
+   * queued state without racing the worker. Never read synchronously while holding.
+   */
+  injectFault(kind: 'panic' | 'poolPanic' | 'workerPanic' | 'workerError' | 'hold' | 'release', out?: View): void {
+    const c = this.c;
+    const mode = { panic: 0, poolPanic: 1, workerPanic: 2, workerError: 3, hold: 4, release: 5 }[kind];
+    c.S[0] = mode;
+    if (out !== undefined) pv(c, 1, out);
+    invoke(c.fns.fault);
   }
 }

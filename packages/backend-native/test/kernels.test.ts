@@ -318,6 +318,11 @@ describe('convolution and pooling', () => {
     { x: [2, 31, 29, 5], f: [5, 3], cout: 7, p: { window: [5, 3], strides: [2, 3], pads: [2, 1, 0, 2], dilations: [1, 1] } },
     { x: [1, 40, 40, 3], f: [3, 3], cout: 4, p: { window: [3, 3], strides: [1, 1], pads: [0, 0, 0, 0], dilations: [2, 2] } },
     { x: [8, 16, 16, 32], f: [1, 1], cout: 24, p: { window: [1, 1], strides: [1, 1], pads: [0, 0, 0, 0], dilations: [1, 1] } },
+    // strided: backprop input splits into one GEMM per stride phase (some phases with no taps)
+    { x: [2, 17, 19, 6], f: [3, 3], cout: 5, p: { window: [3, 3], strides: [2, 2], pads: [0, 1, 0, 1], dilations: [1, 1] } },
+    { x: [1, 23, 21, 4], f: [3, 2], cout: 3, p: { window: [3, 2], strides: [4, 3], pads: [1, 1, 0, 2], dilations: [2, 3] } },
+    { x: [3, 12, 12, 7], f: [2, 2], cout: 9, p: { window: [2, 2], strides: [2, 2], pads: [0, 0, 0, 0], dilations: [1, 1] } },
+    { x: [4, 29, 29, 16], f: [3, 3], cout: 32, p: { window: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1], dilations: [1, 1] } },
   ];
   const outHW = (g: (typeof geoms)[number]): [number, number] => {
     const [, h, w] = g.x;

@@ -4,9 +4,9 @@
  * these may crash the process: each must throw a NativeBackendError.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Buf, DType, View } from '@tessera/core';
+import { add, BackendError, DisposedTensorError, setBackend, tensor, TesseraError, type Buf, type DType, type View } from '@tessera/core';
 import { createJsBackend } from '@tessera/backend-js';
-import { createNativeBackend, loadAddon, NativeBackendError, type NativeBackend } from '../src/index.js';
+import { createNativeBackend, loadAddon, NativeBackendError, NativeBuf, type NativeBackend } from '../src/index.js';
 
 let be: NativeBackend;
 beforeEach(async () => {
@@ -24,6 +24,8 @@ function thrown(fn: () => unknown): NativeBackendError {
     fn();
   } catch (e) {
     expect(e).toBeInstanceOf(NativeBackendError);
+    expect(e).toBeInstanceOf(BackendError); // core's error hierarchy
+    expect(e).toBeInstanceOf(TesseraError);
     return e as NativeBackendError;
   }
   throw new Error('expected a NativeBackendError');
@@ -84,6 +86,22 @@ describe('handle checks', () => {
     expect(thrown(() => s.readSync!(a, 'float32', 0, 1)).message).toMatch(/freed/);
   });
 
+  it('a handle the JS side wrongly believes live is still caught in Rust', () => {
+    const s = be.storage;
+    const a = s.alloc('float32', 4) as NativeBuf;
+    const o = s.alloc('float32', 4);
+    s.release(a);
+    a.refs = 1; // a corrupted JS-side count: only the Rust slot check stands in the way
+    for (const fn of [() => be.kernels.fill(view(a, 'float32', [4]), 1), () => be.kernels.copy(view(a, 'float32', [4]), view(o, 'float32', [4])), () => s.readSync!(a, 'float32', 0, 4), () => s.release(a)]) {
+      const e = thrown(fn);
+      expect(e.code).toBe('ERR_TESSERA_NATIVE_HANDLE');
+      expect(e.message).toMatch(/buffer handle \d+ is not live/);
+    }
+    a.refs = 0;
+    s.release(o);
+    expect(s.stats()).toMatchObject({ liveBuffers: 0, liveBytes: 0 });
+  });
+
   it('buffers of another backend or another native instance', async () => {
     const js = await createJsBackend();
     const other = await createNativeBackend();
@@ -114,6 +132,37 @@ describe('handle checks', () => {
     const deep = new Array(17).fill(1);
     expect(thrown(() => be.kernels.fill(view(a, 'float32', deep), 0)).message).toMatch(/rank 17/);
     for (const x of [a, o]) s.release(x);
+  });
+
+  it('Rust panics, on the JS thread or in a pool task, become typed errors and the backend keeps working', () => {
+    for (const kind of ['panic', 'poolPanic'] as const) {
+      const e = thrown(() => be.injectFault(kind));
+      expect(e.code).toBe('ERR_TESSERA_NATIVE_PANIC');
+      expect(e.message).toMatch(/internal error \(Rust panic\): injected fault/);
+      expect(e.name).toBe('NativeBackendError');
+    }
+    const s = be.storage;
+    const a = s.upload('float32', Float32Array.of(1, 4, 9));
+    const o = s.alloc('float32', 3);
+    be.kernels.unary('sqrt', view(a, 'float32', [3]), view(o, 'float32', [3]));
+    expect(Array.from(s.readSync!(o, 'float32', 0, 3))).toEqual([1, 2, 3]);
+    for (const b of [a, o]) s.release(b);
+    expect(s.stats()).toMatchObject({ liveBuffers: 0, liveBytes: 0 });
+  });
+
+  it('through the core: disposed tensors and tensors of two native instances are typed errors', async () => {
+    const other = await createNativeBackend();
+    setBackend(be);
+    const a = tensor([1, 2, 3]);
+    setBackend(other);
+    const b = tensor([1, 2, 3]);
+    expect(() => add(a, b)).toThrow(BackendError);
+    a.dispose();
+    expect(() => add(a, a)).toThrow(DisposedTensorError);
+    b.dispose();
+    expect(other.storage.stats()).toMatchObject({ liveBuffers: 0, liveBytes: 0 });
+    expect(be.storage.stats()).toMatchObject({ liveBuffers: 0, liveBytes: 0 });
+    other.dispose();
   });
 
   it('rank-16 views work', () => {

@@ -7,11 +7,17 @@
 //! call costs one Node-API callback and no allocation. Results that are numbers come back in
 //! `scratch[0..]`. Every entry point validates its arguments (views are bounds-checked
 //! against their buffers), catches panics, and throws a JS `Error` with a `code` instead.
+//!
+//! Long kernels (matmul and convolutions of at least `asyncMacs` multiply-adds) and every
+//! kernel touching a buffer such a kernel has not finished with are queued on a background
+//! worker (`queue.rs`) instead of running on the JS thread; `readAsync` and `flush` return
+//! promises that settle when the work they wait for is done.
 
 // Numeric kernels index several arrays in lockstep and take many scalar parameters.
 #![allow(clippy::missing_safety_doc, clippy::needless_range_loop, clippy::too_many_arguments)]
 
 pub mod cpu;
+mod dispatch;
 pub mod elementwise;
 pub mod gemm;
 pub mod index;
@@ -20,6 +26,7 @@ pub mod matmul;
 pub mod napi;
 pub mod nn;
 pub mod pool;
+pub mod queue;
 pub mod random;
 pub mod reduce;
 pub mod storage;
@@ -27,13 +34,21 @@ pub mod unary;
 pub mod view;
 pub mod window;
 
+use dispatch::{Src, Waiter};
 use napi::*;
+use pool::SendPtr;
+use queue::{Job, Queue};
 use std::ffi::CString;
 use std::os::raw::{c_char, c_void};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::ptr::null_mut;
+use std::sync::Arc;
 use storage::Storage;
 use view::{Args, Res, View};
+
+/// Default of `asyncMacs`: matmul/conv kernels of at least 2^25 multiply-adds (about
+/// 0.3-0.5 ms of work on one core of this class) run on the background worker.
+const DEFAULT_ASYNC_MACS: f64 = (1u64 << 25) as f64;
 
 /// One backend instance.
 pub struct Ctx {
@@ -47,6 +62,23 @@ pub struct Ctx {
     /// Native functions still alive (each holds a finalizer); the context is freed at zero.
     fn_refs: usize,
     disposed: bool,
+    /// Multiply-adds at or above which matmul/conv kernels are queued (infinity: never).
+    async_macs: f64,
+    queue: Arc<Queue>,
+    worker: Option<std::thread::JoinHandle<()>>,
+    /// The thread-safe function the worker wakes the JS thread with (null until needed).
+    tsfn: napi_threadsafe_function,
+    /// `tsfn` keeps the event loop alive (it does while promises wait).
+    tsfn_reffed: bool,
+    waiters: Vec<Waiter>,
+    /// The JS value the current call returns (null: undefined).
+    ret: napi_value,
+    /// The error code of the current call's `Err`.
+    err_code: &'static str,
+    /// The last sequence number this thread queued (fences can only be open below it).
+    last_seq: u64,
+    /// Test hook: a queued "hold" job waits until this is set.
+    gate: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Ctx {
@@ -91,27 +123,46 @@ unsafe fn cb_info(env: napi_env, info: napi_callback_info) -> (*mut Ctx, napi_va
     (data as *mut Ctx, argv[0], argc)
 }
 
-/// Runs `body` with panics caught; errors become JS exceptions.
-unsafe fn guard(env: napi_env, body: impl FnOnce() -> Res<()>) -> napi_value {
+/// Runs `body` with panics caught; errors become JS exceptions (with the code the context
+/// set, if any); on success the call returns the context's `ret`.
+unsafe fn guard(env: napi_env, ctx: *mut Ctx, body: impl FnOnce() -> Res<()>) -> napi_value {
     match catch_unwind(AssertUnwindSafe(body)) {
-        Ok(Ok(())) => {}
-        Ok(Err(msg)) => throw(env, "ERR_TESSERA_NATIVE", &msg),
-        Err(p) => throw(env, "ERR_TESSERA_NATIVE_PANIC", &format!("internal error (Rust panic): {}", pool::panic_text(&*p))),
+        Ok(Ok(())) => {
+            if !ctx.is_null() {
+                return std::mem::replace(&mut (*ctx).ret, null_mut());
+            }
+        }
+        Ok(Err(msg)) => {
+            let code = if ctx.is_null() { "ERR_TESSERA_NATIVE" } else { (*ctx).err_code };
+            // a panic a thread-pool task caught comes back as an error
+            let code = match code {
+                "ERR_TESSERA_NATIVE" if msg.contains(pool::PANIC_MARK) => "ERR_TESSERA_NATIVE_PANIC",
+                "ERR_TESSERA_NATIVE" if msg.contains(storage::DEAD_HANDLE) => "ERR_TESSERA_NATIVE_HANDLE",
+                c => c,
+            };
+            throw(env, code, &msg)
+        }
+        Err(p) => throw(env, "ERR_TESSERA_NATIVE_PANIC", &pool::panic_error(&*p)),
     }
     null_mut()
 }
 
-/// Defines an `extern "C"` entry point bound to a context.
+/// Defines an `extern "C"` entry point bound to a context. `$arg` is `(env, argv0, argc)`.
 macro_rules! entry {
     ($name:ident, |$ctx:ident, $arg:ident| $body:expr) => {
         unsafe extern "C" fn $name(env: napi_env, info: napi_callback_info) -> napi_value {
             let (ctxp, argv0, argc) = cb_info(env, info);
-            guard(env, || {
+            if !ctxp.is_null() {
+                (*ctxp).ret = null_mut();
+                (*ctxp).err_code = "ERR_TESSERA_NATIVE";
+            }
+            guard(env, ctxp, || {
                 if ctxp.is_null() {
                     return Err("missing context".into());
                 }
                 let $ctx: &mut Ctx = &mut *ctxp;
                 if $ctx.disposed {
+                    $ctx.err_code = "ERR_TESSERA_NATIVE_HANDLE";
                     return Err("the backend was disposed; create a new one with createNativeBackend()".into());
                 }
                 #[allow(unused_variables)]
@@ -151,48 +202,130 @@ unsafe fn typed_array(env: napi_env, v: napi_value, argc: usize) -> Res<(*mut u8
 
 entry!(js_alloc, |c, _a| {
     let bytes = c.args().usize()?;
+    c.sweep(c.queue.completed());
     let id = c.store.alloc(bytes)?;
     c.out(0, id as f64);
     Ok(())
 });
 
 entry!(js_free, |c, _a| {
-    let id = c.args().usize()?;
-    c.store.free(id.min(u32::MAX as usize) as u32)
+    let id = c.args().usize()?.min(u32::MAX as usize) as u32;
+    let done = c.queue.completed();
+    c.store.free(id, done)?;
+    if c.store.fence(id) <= done {
+        c.queue.forget(&[id]);
+    }
+    c.sweep(done);
+    Ok(())
 });
 
-/// Bounds-checked byte range of a live buffer: `[handle, byteOffset]` and a length.
-fn buf_range(c: &Ctx, len: usize) -> Res<*mut u8> {
+/// Bounds-checked byte range of a live buffer: `[handle, byteOffset]` and a length; returns
+/// the handle and the pointer.
+fn buf_range(c: &Ctx, len: usize) -> Res<(u32, *mut u8)> {
     let mut a = c.args();
-    let id = a.usize()?;
+    let id = a.usize()?.min(u32::MAX as usize) as u32;
     let off = a.usize()?;
-    let (p, bytes) = c.store.get(id.min(u32::MAX as usize) as u32)?;
+    let (p, bytes) = c.store.get(id)?;
     if off.checked_add(len).is_none_or(|e| e > bytes) {
         return Err(format!("access of {len} bytes at byte {off} is outside a buffer of {bytes} bytes"));
     }
-    Ok(if len == 0 { p } else { unsafe { p.add(off) } })
+    Ok((id, if len == 0 { p } else { unsafe { p.add(off) } }))
 }
 
 entry!(js_write, |c, a| {
     let (src, len, _) = typed_array(a.0, a.1, a.2)?;
-    let dst = buf_range(c, len)?;
+    let (id, dst) = buf_range(c, len)?;
+    c.queue.wait(c.store.fence(id)); // queued work on this buffer comes first
     if len > 0 {
         std::ptr::copy_nonoverlapping(src, dst, len);
     }
     Ok(())
 });
 
+// Synchronous read: blocks while queued work on the buffer runs.
 entry!(js_read, |c, a| {
     let (dst, len, _) = typed_array(a.0, a.1, a.2)?;
-    let src = buf_range(c, len)?;
+    let (id, src) = buf_range(c, len)?;
+    c.queue.wait(c.store.fence(id));
+    c.check_poison(id, "read")?;
     if len > 0 {
         std::ptr::copy_nonoverlapping(src, dst, len);
     }
+    Ok(())
+});
+
+// Asynchronous read: copies at once (returning undefined) when no queued work touches the
+// buffer; otherwise queues the copy behind that work and returns a promise that settles
+// (after filling `dst` on the JS thread) when it has run.
+entry!(js_read_async, |c, a| {
+    let (dst, len, _) = typed_array(a.0, a.1, a.2)?;
+    let (id, src) = buf_range(c, len)?;
+    let env = a.0;
+    if c.store.fence(id) <= c.queue.completed() {
+        c.check_poison(id, "read")?;
+        if len > 0 {
+            std::ptr::copy_nonoverlapping(src, dst, len);
+        }
+        return Ok(());
+    }
+    let mut staging = vec![0u8; len].into_boxed_slice();
+    let (from, to) = (SendPtr(src), SendPtr(staging.as_mut_ptr()));
+    let task = Box::new(move |_t: usize| -> Res<()> {
+        unsafe { std::ptr::copy_nonoverlapping(from.get(), to.get(), len) };
+        Ok(())
+    });
+    let seq = c.enqueue(env, Job { seq: 0, name: "read", ins: vec![id], outs: vec![], threads: 1, task, report: true })?;
+    c.store.set_fence(id, seq);
+    let mut target: napi_ref = null_mut();
+    let (mut deferred, mut promise): (napi_deferred, napi_value) = (null_mut(), null_mut());
+    if napi_create_reference(env, a.1, 1, &mut target) != NAPI_OK || napi_create_promise(env, &mut deferred, &mut promise) != NAPI_OK {
+        c.queue.wait(seq); // the job holds the staging buffer: let it finish first
+        if !target.is_null() {
+            napi_delete_reference(env, target);
+        }
+        return Err("could not create a promise".into());
+    }
+    c.ret = promise;
+    c.wait_for(env, Waiter { seq, deferred, read: Some((target, staging)) });
+    Ok(())
+});
+
+// A promise for "every queued job so far has run" (undefined when nothing is queued).
+entry!(js_flush, |c, a| {
+    let seq = c.queue.submitted();
+    if seq <= c.queue.completed() {
+        c.sweep(seq);
+        return Ok(());
+    }
+    let (mut deferred, mut promise): (napi_deferred, napi_value) = (null_mut(), null_mut());
+    if napi_create_promise(a.0, &mut deferred, &mut promise) != NAPI_OK {
+        return Err("could not create a promise".into());
+    }
+    c.ret = promise;
+    c.wait_for(a.0, Waiter { seq, deferred, read: None });
+    Ok(())
+});
+
+// → `scratch[0]` = jobs queued or running.
+entry!(js_pending, |c, _a| {
+    let n = c.queue.submitted() - c.queue.completed();
+    c.out(0, n as f64);
+    Ok(())
+});
+
+// `[macs]`: the size from which matmul/conv kernels are queued (Infinity: never).
+entry!(js_set_async, |c, _a| {
+    let v = c.args().f()?;
+    if v.is_nan() || v < 0.0 {
+        return Err(format!("asyncMacs must be a number >= 0, got {v}"));
+    }
+    c.async_macs = v;
     Ok(())
 });
 
 entry!(js_stats, |c, _a| {
-    let (l, b, p) = (c.store.live, c.store.live_bytes, c.store.pooled_bytes);
+    c.sweep(c.queue.completed());
+    let (l, b, p) = (c.store.live, c.store.live_bytes, c.store.pooled_bytes + c.store.deferred_bytes);
     c.out(0, l as f64);
     c.out(1, b as f64);
     c.out(2, p as f64);
@@ -200,6 +333,7 @@ entry!(js_stats, |c, _a| {
 });
 
 entry!(js_trim, |c, _a| {
+    c.sweep(c.queue.completed());
     c.store.trim();
     Ok(())
 });
@@ -227,150 +361,197 @@ entry!(js_set_threads, |c, _a| {
     Ok(())
 });
 
-entry!(js_dispose, |c, _a| {
-    c.store.clear();
-    c.disposed = true;
+entry!(js_dispose, |c, a| {
+    c.teardown(a.0);
     Ok(())
 });
 
 entry!(js_noop, |_c, _a| Ok(()));
 
-// ------------------------------------------------------------------------------------
-// Kernels
-
-entry!(js_fill, |c, _a| {
-    let mut a = c.args();
-    c.pv(&mut a, 0)?;
-    let v = a.f()?;
-    elementwise::fill(&c.views[0], v, c.threads)
-});
-
-entry!(js_copy, |c, _a| {
-    let mut a = c.args();
-    c.pv(&mut a, 0)?;
-    c.pv(&mut a, 1)?;
-    elementwise::copy(&c.views[0], &c.views[1], c.threads)
-});
-
-entry!(js_cast, |c, _a| {
-    let mut a = c.args();
-    c.pv(&mut a, 0)?;
-    c.pv(&mut a, 1)?;
-    elementwise::cast(&c.views[0], &c.views[1], c.threads)
-});
-
-entry!(js_unary, |c, _a| {
-    let mut a = c.args();
-    let op = a.int()?;
-    c.pv(&mut a, 0)?;
-    c.pv(&mut a, 1)?;
-    unary::unary(op, &c.views[0], &c.views[1], c.threads)
-});
-
-entry!(js_binary, |c, _a| {
-    let mut a = c.args();
-    let op = a.int()?;
-    c.pv(&mut a, 0)?;
-    c.pv(&mut a, 1)?;
-    c.pv(&mut a, 2)?;
-    elementwise::binary(op, &c.views[0], &c.views[1], &c.views[2], c.threads)
-});
-
-entry!(js_compare, |c, _a| {
-    let mut a = c.args();
-    let op = a.int()?;
-    c.pv(&mut a, 0)?;
-    c.pv(&mut a, 1)?;
-    c.pv(&mut a, 2)?;
-    elementwise::compare(op, &c.views[0], &c.views[1], &c.views[2], c.threads)
-});
-
-entry!(js_where, |c, _a| {
-    let mut a = c.args();
-    c.pv(&mut a, 0)?;
-    c.pv(&mut a, 1)?;
-    c.pv(&mut a, 2)?;
-    c.pv(&mut a, 3)?;
-    elementwise::where_(&c.views[0], &c.views[1], &c.views[2], &c.views[3], c.threads)
-});
-
-entry!(js_reduce, |c, _a| {
-    let mut a = c.args();
-    let op = a.int()?;
-    c.pv(&mut a, 0)?;
-    let n = a.usize()?;
-    let axes = a.usizes(n.min(view::MAXR + 1))?;
-    c.pv(&mut a, 1)?;
-    reduce::reduce(op, &c.views[0], &axes, &c.views[1], c.threads)
-});
-
-entry!(js_arg_reduce, |c, _a| {
-    let mut a = c.args();
-    let op = a.int()?;
-    c.pv(&mut a, 0)?;
-    let axis = a.usize()?;
-    c.pv(&mut a, 1)?;
-    reduce::arg_reduce(op, &c.views[0], axis, &c.views[1], c.threads)
-});
-
-entry!(js_cumulative, |c, _a| {
-    let mut a = c.args();
-    let op = a.int()?;
-    c.pv(&mut a, 0)?;
-    let axis = a.usize()?;
-    let exclusive = a.bool()?;
-    let reverse = a.bool()?;
-    c.pv(&mut a, 1)?;
-    reduce::cumulative(op, &c.views[0], axis, exclusive, reverse, &c.views[1], c.threads)
-});
-
-entry!(js_matmul, |c, _a| {
-    let mut a = c.args();
-    c.pv(&mut a, 0)?;
-    c.pv(&mut a, 1)?;
-    c.pv(&mut a, 2)?;
-    matmul::matmul(&c.views[0], &c.views[1], None, gemm::Act::Linear, &c.views[2], c.threads)
-});
-
-entry!(js_matmul_fused, |c, _a| {
-    let mut a = c.args();
-    c.pv(&mut a, 0)?;
-    c.pv(&mut a, 1)?;
-    let has_bias = a.bool()?;
-    if has_bias {
-        c.pv(&mut a, 2)?;
+// Test hook: `[mode, view]`. 0: panic on the JS thread; 1: panic in a pool task; 2: queue
+// a job that panics writing `view`; 3: queue a job that fails writing `view` (these prove
+// that panics and off-thread failures reach JS as typed errors); 4: queue a job that holds
+// the worker until mode 5 (or 30 s), so tests can observe queued state deterministically.
+entry!(js_fault, |c, a| {
+    let mut r = c.args();
+    let mode = r.int()?;
+    match mode {
+        0 => panic!("injected fault on the JS thread"),
+        1 => pool::run(4, c.threads.max(2), &|i| {
+            if i == 3 {
+                panic!("injected fault in a pool task");
+            }
+        }),
+        2 | 3 => {
+            c.pv(&mut r, 0)?;
+            let env = a.0;
+            c.submit(env, "fault", Src::Owned(vec![c.views[0]]), &[0], f64::INFINITY, move |_v, _t| {
+                if mode == 2 {
+                    panic!("injected fault on the worker");
+                }
+                Err("injected failure on the worker".into())
+            })
+        }
+        4 => {
+            let gate = c.gate.clone();
+            gate.store(false, std::sync::atomic::Ordering::Release);
+            c.submit(a.0, "hold", Src::Owned(Vec::new()), &[], f64::INFINITY, move |_v, _t| {
+                let t0 = std::time::Instant::now();
+                while !gate.load(std::sync::atomic::Ordering::Acquire) && t0.elapsed().as_secs() < 30 {
+                    std::thread::sleep(std::time::Duration::from_micros(200));
+                }
+                Ok(())
+            })
+        }
+        5 => {
+            c.gate.store(true, std::sync::atomic::Ordering::Release);
+            Ok(())
+        }
+        _ => Err(format!("unknown fault mode {mode}")),
     }
-    let act = gemm::Act::from_code(a.int()?)?;
-    c.pv(&mut a, 3)?;
+});
+
+// ------------------------------------------------------------------------------------
+// Kernels. Each parses its views into the slots, then `submit`s a closure over them (the
+// last view is the output unless noted).
+
+entry!(js_fill, |c, a| {
+    let mut r = c.args();
+    c.pv(&mut r, 0)?;
+    let v = r.f()?;
+    c.submit(a.0, "fill", Src::Slots(1), &[0], 0.0, move |w, t| elementwise::fill(&w[0], v, t))
+});
+
+entry!(js_copy, |c, a| {
+    let mut r = c.args();
+    c.pv(&mut r, 0)?;
+    c.pv(&mut r, 1)?;
+    c.submit(a.0, "copy", Src::Slots(2), &[1], 0.0, |w, t| elementwise::copy(&w[0], &w[1], t))
+});
+
+entry!(js_cast, |c, a| {
+    let mut r = c.args();
+    c.pv(&mut r, 0)?;
+    c.pv(&mut r, 1)?;
+    c.submit(a.0, "cast", Src::Slots(2), &[1], 0.0, |w, t| elementwise::cast(&w[0], &w[1], t))
+});
+
+entry!(js_unary, |c, a| {
+    let mut r = c.args();
+    let op = r.int()?;
+    c.pv(&mut r, 0)?;
+    c.pv(&mut r, 1)?;
+    c.submit(a.0, "unary", Src::Slots(2), &[1], 0.0, move |w, t| unary::unary(op, &w[0], &w[1], t))
+});
+
+entry!(js_binary, |c, a| {
+    let mut r = c.args();
+    let op = r.int()?;
+    c.pv(&mut r, 0)?;
+    c.pv(&mut r, 1)?;
+    c.pv(&mut r, 2)?;
+    c.submit(a.0, "binary", Src::Slots(3), &[2], 0.0, move |w, t| elementwise::binary(op, &w[0], &w[1], &w[2], t))
+});
+
+entry!(js_compare, |c, a| {
+    let mut r = c.args();
+    let op = r.int()?;
+    c.pv(&mut r, 0)?;
+    c.pv(&mut r, 1)?;
+    c.pv(&mut r, 2)?;
+    c.submit(a.0, "compare", Src::Slots(3), &[2], 0.0, move |w, t| elementwise::compare(op, &w[0], &w[1], &w[2], t))
+});
+
+entry!(js_where, |c, a| {
+    let mut r = c.args();
+    c.pv(&mut r, 0)?;
+    c.pv(&mut r, 1)?;
+    c.pv(&mut r, 2)?;
+    c.pv(&mut r, 3)?;
+    c.submit(a.0, "where", Src::Slots(4), &[3], 0.0, |w, t| elementwise::where_(&w[0], &w[1], &w[2], &w[3], t))
+});
+
+entry!(js_reduce, |c, a| {
+    let mut r = c.args();
+    let op = r.int()?;
+    c.pv(&mut r, 0)?;
+    let n = r.usize()?;
+    let axes = r.usizes(n.min(view::MAXR + 1))?;
+    c.pv(&mut r, 1)?;
+    c.submit(a.0, "reduce", Src::Slots(2), &[1], 0.0, move |w, t| reduce::reduce(op, &w[0], &axes, &w[1], t))
+});
+
+entry!(js_arg_reduce, |c, a| {
+    let mut r = c.args();
+    let op = r.int()?;
+    c.pv(&mut r, 0)?;
+    let axis = r.usize()?;
+    c.pv(&mut r, 1)?;
+    c.submit(a.0, "argReduce", Src::Slots(2), &[1], 0.0, move |w, t| reduce::arg_reduce(op, &w[0], axis, &w[1], t))
+});
+
+entry!(js_cumulative, |c, a| {
+    let mut r = c.args();
+    let op = r.int()?;
+    c.pv(&mut r, 0)?;
+    let axis = r.usize()?;
+    let exclusive = r.bool()?;
+    let reverse = r.bool()?;
+    c.pv(&mut r, 1)?;
+    c.submit(a.0, "cumulative", Src::Slots(2), &[1], 0.0, move |w, t| reduce::cumulative(op, &w[0], axis, exclusive, reverse, &w[1], t))
+});
+
+entry!(js_matmul, |c, a| {
+    let mut r = c.args();
+    c.pv(&mut r, 0)?;
+    c.pv(&mut r, 1)?;
+    c.pv(&mut r, 2)?;
+    // validated here, so a queued matmul cannot fail on bad arguments later
+    let macs = matmul::check(&c.views[0], &c.views[1], None, &c.views[2])?;
+    c.submit(a.0, "matmul", Src::Slots(3), &[2], macs, |w, t| matmul::matmul(&w[0], &w[1], None, gemm::Act::Linear, &w[2], t))
+});
+
+entry!(js_matmul_fused, |c, a| {
+    let mut r = c.args();
+    c.pv(&mut r, 0)?;
+    c.pv(&mut r, 1)?;
+    let has_bias = r.bool()?;
+    if has_bias {
+        c.pv(&mut r, 2)?;
+    }
+    let act = gemm::Act::from_code(r.int()?)?;
+    c.pv(&mut r, 3)?;
     let v = &c.views;
-    matmul::matmul(&v[0], &v[1], has_bias.then_some(&v[2]), act, &v[3], c.threads)
+    let macs = matmul::check(&v[0], &v[1], has_bias.then_some(&v[2]), &v[3])?;
+    let src = Src::Owned(if has_bias { vec![v[0], v[1], v[3], v[2]] } else { vec![v[0], v[1], v[3]] });
+    c.submit(a.0, "matmulFused", src, &[2], macs, move |w, t| matmul::matmul(&w[0], &w[1], w.get(3), act, &w[2], t))
 });
 
-entry!(js_gather, |c, _a| {
-    let mut a = c.args();
-    c.pv(&mut a, 0)?;
-    c.pv(&mut a, 1)?;
-    let axis = a.usize()?;
-    c.pv(&mut a, 2)?;
-    index::gather(&c.views[0], &c.views[1], axis, &c.views[2], c.threads)
+entry!(js_gather, |c, a| {
+    let mut r = c.args();
+    c.pv(&mut r, 0)?;
+    c.pv(&mut r, 1)?;
+    let axis = r.usize()?;
+    c.pv(&mut r, 2)?;
+    c.submit(a.0, "gather", Src::Slots(3), &[2], 0.0, move |w, t| index::gather(&w[0], &w[1], axis, &w[2], t))
 });
 
-entry!(js_scatter_add, |c, _a| {
-    let mut a = c.args();
-    c.pv(&mut a, 0)?;
-    c.pv(&mut a, 1)?;
-    let axis = a.usize()?;
-    c.pv(&mut a, 2)?;
-    index::scatter_add(&c.views[0], &c.views[1], axis, &c.views[2], c.threads)
+entry!(js_scatter_add, |c, a| {
+    let mut r = c.args();
+    c.pv(&mut r, 0)?;
+    c.pv(&mut r, 1)?;
+    let axis = r.usize()?;
+    c.pv(&mut r, 2)?;
+    c.submit(a.0, "scatterAdd", Src::Slots(3), &[2], 0.0, move |w, t| index::scatter_add(&w[0], &w[1], axis, &w[2], t))
 });
 
-entry!(js_random_bits, |c, _a| {
-    let mut a = c.args();
-    let k0 = a.int()?;
-    let k1 = a.int()?;
-    let counter = a.f()?;
-    c.pv(&mut a, 0)?;
-    random::random_bits([k0 as u32, k1 as u32], counter, &c.views[0], c.threads)
+entry!(js_random_bits, |c, a| {
+    let mut r = c.args();
+    let k0 = r.int()?;
+    let k1 = r.int()?;
+    let counter = r.f()?;
+    c.pv(&mut r, 0)?;
+    c.submit(a.0, "randomBits", Src::Slots(1), &[0], 0.0, move |w, t| random::random_bits([k0 as u32, k1 as u32], counter, &w[0], t))
 });
 
 fn window_params(a: &mut Args) -> Res<window::Win> {
@@ -378,98 +559,107 @@ fn window_params(a: &mut Args) -> Res<window::Win> {
     window::Win::new(&v)
 }
 
-entry!(js_conv2d, |c, _a| {
-    let mut a = c.args();
-    c.pv(&mut a, 0)?;
-    c.pv(&mut a, 1)?;
-    let p = window_params(&mut a)?;
-    c.pv(&mut a, 2)?;
-    window::conv2d(&c.views[0], &c.views[1], &p, &c.views[2], c.threads)
+/// conv2d and its gradients: `[view0, view1, window, out]`.
+unsafe fn conv_entry(c: &mut Ctx, env: napi_env, kind: window::Conv) -> Res<()> {
+    let mut r = c.args();
+    c.pv(&mut r, 0)?;
+    c.pv(&mut r, 1)?;
+    let p = window_params(&mut r)?;
+    c.pv(&mut r, 2)?;
+    let (_, _, _, macs) = window::conv_check(kind, &c.views[0], &c.views[1], &c.views[2])?;
+    let name = match kind {
+        window::Conv::Forward => "conv2d",
+        window::Conv::Input => "conv2dBackpropInput",
+        window::Conv::Filter => "conv2dBackpropFilter",
+    };
+    c.submit(env, name, Src::Slots(3), &[2], macs, move |w, t| match kind {
+        window::Conv::Forward => window::conv2d(&w[0], &w[1], &p, &w[2], t),
+        window::Conv::Input => window::conv2d_backprop_input(&w[0], &w[1], &p, &w[2], t),
+        window::Conv::Filter => window::conv2d_backprop_filter(&w[0], &w[1], &p, &w[2], t),
+    })
+}
+
+entry!(js_conv2d, |c, a| conv_entry(c, a.0, window::Conv::Forward));
+entry!(js_conv2d_bp_input, |c, a| conv_entry(c, a.0, window::Conv::Input));
+entry!(js_conv2d_bp_filter, |c, a| conv_entry(c, a.0, window::Conv::Filter));
+
+entry!(js_pool2d, |c, a| {
+    let mut r = c.args();
+    let max = r.bool()?;
+    c.pv(&mut r, 0)?;
+    let p = window_params(&mut r)?;
+    c.pv(&mut r, 1)?;
+    c.submit(a.0, "pool2d", Src::Slots(2), &[1], 0.0, move |w, t| window::pool2d(max, &w[0], &p, &w[1], t))
 });
 
-entry!(js_conv2d_bp_input, |c, _a| {
-    let mut a = c.args();
-    c.pv(&mut a, 0)?;
-    c.pv(&mut a, 1)?;
-    let p = window_params(&mut a)?;
-    c.pv(&mut a, 2)?;
-    window::conv2d_backprop_input(&c.views[0], &c.views[1], &p, &c.views[2], c.threads)
+entry!(js_pool2d_backward, |c, a| {
+    let mut r = c.args();
+    let max = r.bool()?;
+    c.pv(&mut r, 0)?;
+    c.pv(&mut r, 1)?;
+    let p = window_params(&mut r)?;
+    c.pv(&mut r, 2)?;
+    c.submit(a.0, "pool2dBackward", Src::Slots(3), &[2], 0.0, move |w, t| window::pool2d_backward(max, &w[0], &w[1], &p, &w[2], t))
 });
 
-entry!(js_conv2d_bp_filter, |c, _a| {
-    let mut a = c.args();
-    c.pv(&mut a, 0)?;
-    c.pv(&mut a, 1)?;
-    let p = window_params(&mut a)?;
-    c.pv(&mut a, 2)?;
-    window::conv2d_backprop_filter(&c.views[0], &c.views[1], &p, &c.views[2], c.threads)
+entry!(js_softmax, |c, a| {
+    let mut r = c.args();
+    c.pv(&mut r, 0)?;
+    let log = r.bool()?;
+    c.pv(&mut r, 1)?;
+    c.submit(a.0, "softmax", Src::Slots(2), &[1], 0.0, move |w, t| nn::softmax(&w[0], log, &w[1], t))
 });
 
-entry!(js_pool2d, |c, _a| {
-    let mut a = c.args();
-    let max = a.bool()?;
-    c.pv(&mut a, 0)?;
-    let p = window_params(&mut a)?;
-    c.pv(&mut a, 1)?;
-    window::pool2d(max, &c.views[0], &p, &c.views[1], c.threads)
+entry!(js_softmax_xent, |c, a| {
+    let mut r = c.args();
+    c.pv(&mut r, 0)?;
+    c.pv(&mut r, 1)?;
+    c.pv(&mut r, 2)?;
+    c.submit(a.0, "softmaxCrossEntropy", Src::Slots(3), &[2], 0.0, |w, t| nn::softmax_cross_entropy(&w[0], &w[1], &w[2], t))
 });
 
-entry!(js_pool2d_backward, |c, _a| {
-    let mut a = c.args();
-    let max = a.bool()?;
-    c.pv(&mut a, 0)?;
-    c.pv(&mut a, 1)?;
-    let p = window_params(&mut a)?;
-    c.pv(&mut a, 2)?;
-    window::pool2d_backward(max, &c.views[0], &c.views[1], &p, &c.views[2], c.threads)
+entry!(js_layer_norm, |c, a| {
+    let mut r = c.args();
+    c.pv(&mut r, 0)?;
+    c.pv(&mut r, 1)?;
+    c.pv(&mut r, 2)?;
+    let eps = r.f()?;
+    c.pv(&mut r, 3)?;
+    c.submit(a.0, "layerNorm", Src::Slots(4), &[3], 0.0, move |w, t| nn::layer_norm(&w[0], &w[1], &w[2], eps, &w[3], t))
 });
 
-entry!(js_softmax, |c, _a| {
-    let mut a = c.args();
-    c.pv(&mut a, 0)?;
-    let log = a.bool()?;
-    c.pv(&mut a, 1)?;
-    nn::softmax(&c.views[0], log, &c.views[1], c.threads)
-});
-
-entry!(js_softmax_xent, |c, _a| {
-    let mut a = c.args();
-    c.pv(&mut a, 0)?;
-    c.pv(&mut a, 1)?;
-    c.pv(&mut a, 2)?;
-    nn::softmax_cross_entropy(&c.views[0], &c.views[1], &c.views[2], c.threads)
-});
-
-entry!(js_layer_norm, |c, _a| {
-    let mut a = c.args();
-    c.pv(&mut a, 0)?;
-    c.pv(&mut a, 1)?;
-    c.pv(&mut a, 2)?;
-    let eps = a.f()?;
-    c.pv(&mut a, 3)?;
-    nn::layer_norm(&c.views[0], &c.views[1], &c.views[2], eps, &c.views[3], c.threads)
-});
-
-entry!(js_optimizer_step, |c, _a| {
-    let mut a = c.args();
-    let kind = a.int()?;
-    let count = a.usize()?;
-    let h = nn::Hyper { lr: a.f()?, step: a.f()?, momentum: a.f()?, beta1: a.f()?, beta2: a.f()?, eps: a.f()?, weight_decay: a.f()? };
-    let mut groups = Vec::with_capacity(count.min(1 << 16));
+entry!(js_optimizer_step, |c, a| {
+    let mut r = c.args();
+    let kind = r.int()?;
+    let count = r.usize()?;
+    let h = nn::Hyper { lr: r.f()?, step: r.f()?, momentum: r.f()?, beta1: r.f()?, beta2: r.f()?, eps: r.f()?, weight_decay: r.f()? };
+    // views flattened as [p, g, state...] per parameter; `counts` holds each state length
+    let mut views = Vec::with_capacity(count.min(1 << 16) * 4);
+    let mut counts = Vec::with_capacity(count.min(1 << 16));
+    let mut outs = Vec::new();
     for _ in 0..count {
-        let p = c.view(&mut a)?;
-        let g = c.view(&mut a)?;
-        let ns = a.usize()?;
+        outs.push(views.len());
+        views.push(c.view(&mut r)?);
+        views.push(c.view(&mut r)?);
+        let ns = r.usize()?;
         if ns > 2 {
             return Err(format!("optimizerStep: {ns} state tensors for one parameter (at most 2)"));
         }
-        let mut st = Vec::with_capacity(ns);
         for _ in 0..ns {
-            st.push(c.view(&mut a)?);
+            outs.push(views.len());
+            views.push(c.view(&mut r)?);
         }
-        groups.push(nn::Group { p, g, state: st });
+        counts.push(ns);
     }
-    nn::optimizer_step(kind, &groups, &h, c.threads)
+    c.submit(a.0, "optimizerStep", Src::Owned(views), &outs, 0.0, move |w, t| {
+        let mut groups = Vec::with_capacity(counts.len());
+        let mut i = 0;
+        for &ns in &counts {
+            groups.push(nn::Group { p: w[i], g: w[i + 1], state: w[i + 2..i + 2 + ns].to_vec() });
+            i += 2 + ns;
+        }
+        nn::optimizer_step(kind, &groups, &h, t)
+    })
 });
 
 // ------------------------------------------------------------------------------------
@@ -482,7 +672,9 @@ unsafe extern "C" fn finalize_fn(_env: napi_env, data: *mut c_void, _hint: *mut 
     }
     (*ctx).fn_refs -= 1;
     if (*ctx).fn_refs == 0 {
-        let b = Box::from_raw(ctx);
+        let mut b = Box::from_raw(ctx);
+        // stop the worker before the memory its jobs use goes away
+        let _ = catch_unwind(AssertUnwindSafe(|| b.teardown(_env)));
         if !b.scratch_ref.is_null() {
             napi_delete_reference(_env, b.scratch_ref);
         }
@@ -497,6 +689,11 @@ const FUNCTIONS: &[(&str, Cb)] = &[
     ("free\0", js_free),
     ("write\0", js_write),
     ("read\0", js_read),
+    ("readAsync\0", js_read_async),
+    ("flush\0", js_flush),
+    ("pending\0", js_pending),
+    ("setAsync\0", js_set_async),
+    ("fault\0", js_fault),
     ("stats\0", js_stats),
     ("trim\0", js_trim),
     ("setScratch\0", js_set_scratch),
@@ -558,6 +755,16 @@ unsafe extern "C" fn js_create(env: napi_env, info: napi_callback_info) -> napi_
             threads,
             fn_refs: 0,
             disposed: false,
+            async_macs: DEFAULT_ASYNC_MACS,
+            queue: Queue::new(),
+            worker: None,
+            tsfn: null_mut(),
+            tsfn_reffed: false,
+            waiters: Vec::new(),
+            ret: null_mut(),
+            err_code: "ERR_TESSERA_NATIVE",
+            last_seq: 0,
+            gate: Arc::new(std::sync::atomic::AtomicBool::new(true)),
         }));
         let mut obj: napi_value = null_mut();
         napi_create_object(env, &mut obj);
@@ -585,7 +792,7 @@ unsafe extern "C" fn js_create(env: napi_env, info: napi_callback_info) -> napi_
             null_mut()
         }
         Err(p) => {
-            throw(env, "ERR_TESSERA_NATIVE_PANIC", &pool::panic_text(&*p));
+            throw(env, "ERR_TESSERA_NATIVE_PANIC", &pool::panic_error(&*p));
             null_mut()
         }
     }

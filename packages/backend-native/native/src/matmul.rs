@@ -30,9 +30,9 @@ pub fn to_vec_f32(v: &View) -> Vec<f32> {
     out
 }
 
-/// `out = act(a @ b + bias)`: a `[...batch, m, k]`, b `[...batch, k, n]`, out
-/// `[...batch, m, n]`, batch axes equal (broadcast ones have stride 0); bias `[n]` or none.
-pub fn matmul(a: &View, b: &View, bias: Option<&View>, act: Act, out: &View, threads: usize) -> Res<()> {
+/// Checks matmul operands (dtypes, ranks, fitting shapes, the bias) and returns the
+/// multiply-adds the product takes.
+pub fn check(a: &View, b: &View, bias: Option<&View>, out: &View) -> Res<f64> {
     for (v, w) in [(a, "a"), (b, "b"), (out, "out")] {
         v.expect(DType::F32, &format!("matmul: {w}"))?;
     }
@@ -44,16 +44,20 @@ pub fn matmul(a: &View, b: &View, bias: Option<&View>, act: Act, out: &View, thr
     if a.shape[r - 2] != m || b.shape[r - 2] != k || b.shape[r - 1] != n || a.shape[..r - 2] != out.shape[..r - 2] || b.shape[..r - 2] != out.shape[..r - 2] {
         return Err(format!("matmul: shapes a {}, b {}, out {} do not fit", shape_text(a), shape_text(b), shape_text(out)));
     }
-    let bias_vec = match bias {
-        Some(bv) => {
-            bv.expect(DType::F32, "matmulFused: bias")?;
-            if bv.size != n || bv.rank != 1 {
-                return Err(format!("matmulFused: bias {} must be [{n}]", shape_text(bv)));
-            }
-            Some(to_vec_f32(bv))
+    if let Some(bv) = bias {
+        bv.expect(DType::F32, "matmulFused: bias")?;
+        if bv.size != n || bv.rank != 1 {
+            return Err(format!("matmulFused: bias {} must be [{n}]", shape_text(bv)));
         }
-        None => None,
-    };
+    }
+    Ok(out.size as f64 * k as f64)
+}
+
+/// `out = act(a @ b + bias)`: a `[...batch, m, k]`, b `[...batch, k, n]`, out
+/// `[...batch, m, n]`, batch axes equal (broadcast ones have stride 0); bias `[n]` or none.
+pub fn matmul(a: &View, b: &View, bias: Option<&View>, act: Act, out: &View, threads: usize) -> Res<()> {
+    check(a, b, bias, out)?;
+    let bias_vec = bias.map(to_vec_f32);
     if out.size == 0 {
         return Ok(());
     }

@@ -1,5 +1,5 @@
 //! Hand-written declarations of the Node-API functions this addon uses (Node-API version
-//! ≤ 8, all present in Node 20). Nothing links against Node: the symbols resolve at load
+//! ≤ 5, all present in Node 20). Nothing links against Node: the symbols resolve at load
 //! time from the running `node` binary.
 #![allow(non_camel_case_types, dead_code)]
 
@@ -12,6 +12,15 @@ pub type napi_callback_info = *mut c_void;
 pub type napi_status = i32;
 pub type napi_callback = Option<unsafe extern "C" fn(napi_env, napi_callback_info) -> napi_value>;
 pub type napi_finalize = Option<unsafe extern "C" fn(napi_env, *mut c_void, *mut c_void)>;
+pub type napi_deferred = *mut c_void;
+pub type napi_threadsafe_function = *mut c_void;
+/// Runs on the JS thread for each `napi_call_threadsafe_function` (env is null while the
+/// function is being torn down).
+pub type napi_threadsafe_function_call_js = Option<unsafe extern "C" fn(napi_env, napi_value, *mut c_void, *mut c_void)>;
+
+/// `napi_threadsafe_function_call_mode` / `_release_mode` values.
+pub const NAPI_TSFN_NONBLOCKING: i32 = 0;
+pub const NAPI_TSFN_ABORT: i32 = 1;
 
 pub const NAPI_OK: napi_status = 0;
 pub const NAPI_AUTO_LENGTH: usize = usize::MAX;
@@ -71,6 +80,28 @@ extern "C" {
         hint: *mut c_void,
         result: *mut napi_ref,
     ) -> napi_status;
+    pub fn napi_get_reference_value(env: napi_env, r: napi_ref, result: *mut napi_value) -> napi_status;
+    pub fn napi_create_promise(env: napi_env, deferred: *mut napi_deferred, promise: *mut napi_value) -> napi_status;
+    pub fn napi_resolve_deferred(env: napi_env, deferred: napi_deferred, resolution: napi_value) -> napi_status;
+    pub fn napi_reject_deferred(env: napi_env, deferred: napi_deferred, rejection: napi_value) -> napi_status;
+    pub fn napi_create_error(env: napi_env, code: napi_value, msg: napi_value, result: *mut napi_value) -> napi_status;
+    pub fn napi_create_threadsafe_function(
+        env: napi_env,
+        func: napi_value,
+        async_resource: napi_value,
+        async_resource_name: napi_value,
+        max_queue_size: usize,
+        initial_thread_count: usize,
+        thread_finalize_data: *mut c_void,
+        thread_finalize_cb: napi_finalize,
+        context: *mut c_void,
+        call_js_cb: napi_threadsafe_function_call_js,
+        result: *mut napi_threadsafe_function,
+    ) -> napi_status;
+    pub fn napi_call_threadsafe_function(f: napi_threadsafe_function, data: *mut c_void, mode: i32) -> napi_status;
+    pub fn napi_release_threadsafe_function(f: napi_threadsafe_function, mode: i32) -> napi_status;
+    pub fn napi_ref_threadsafe_function(env: napi_env, f: napi_threadsafe_function) -> napi_status;
+    pub fn napi_unref_threadsafe_function(env: napi_env, f: napi_threadsafe_function) -> napi_status;
 }
 
 /// Stand-ins so `cargo test` links without Node (the unit tests never call them).
@@ -100,6 +131,16 @@ mod stubs {
         napi_create_reference(env: napi_env, v: napi_value, initial: u32, result: *mut napi_ref);
         napi_delete_reference(env: napi_env, r: napi_ref);
         napi_add_finalizer(env: napi_env, obj: napi_value, data: *mut c_void, cb: napi_finalize, hint: *mut c_void, result: *mut napi_ref);
+        napi_get_reference_value(env: napi_env, r: napi_ref, result: *mut napi_value);
+        napi_create_promise(env: napi_env, deferred: *mut napi_deferred, promise: *mut napi_value);
+        napi_resolve_deferred(env: napi_env, deferred: napi_deferred, resolution: napi_value);
+        napi_reject_deferred(env: napi_env, deferred: napi_deferred, rejection: napi_value);
+        napi_create_error(env: napi_env, code: napi_value, msg: napi_value, result: *mut napi_value);
+        napi_create_threadsafe_function(env: napi_env, func: napi_value, async_resource: napi_value, async_resource_name: napi_value, max_queue_size: usize, initial_thread_count: usize, thread_finalize_data: *mut c_void, thread_finalize_cb: napi_finalize, context: *mut c_void, call_js_cb: napi_threadsafe_function_call_js, result: *mut napi_threadsafe_function);
+        napi_call_threadsafe_function(f: napi_threadsafe_function, data: *mut c_void, mode: i32);
+        napi_release_threadsafe_function(f: napi_threadsafe_function, mode: i32);
+        napi_ref_threadsafe_function(env: napi_env, f: napi_threadsafe_function);
+        napi_unref_threadsafe_function(env: napi_env, f: napi_threadsafe_function);
     }
 }
 #[cfg(test)]

@@ -73,9 +73,31 @@ fn pool() -> &'static Pool {
     })
 }
 
+thread_local! {
+    /// This thread waits for a busy pool instead of running its tasks alone.
+    static BLOCK_ON_BUSY: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    /// This thread is submitting a job right now (a nested `run` must not wait for itself).
+    static SUBMITTING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Makes `run` on the calling thread wait for a busy pool rather than run serially. The
+/// background worker (`queue.rs`) uses this: its jobs are long, while the JS thread only
+/// holds the pool for short kernels, so waiting beats running a long GEMM on one thread.
+pub fn block_on_busy_pool() {
+    BLOCK_ON_BUSY.with(|b| b.set(true));
+}
+
 /// Hardware threads available to this process.
 pub fn hardware_threads() -> usize {
     std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+}
+
+/// What every panic message starts with (so callers can tell panics from argument errors).
+pub const PANIC_MARK: &str = "internal error (Rust panic)";
+
+/// The error message for a caught panic.
+pub fn panic_error(p: &(dyn Any + Send)) -> String {
+    format!("{PANIC_MARK}: {}", panic_text(p))
 }
 
 /// Text of a panic payload.
@@ -104,7 +126,7 @@ fn exec_tasks(sh: &Shared) {
             sh.panicked.store(true, Ordering::Relaxed);
             let mut m = sh.panic_msg.lock().unwrap_or_else(|e| e.into_inner());
             if m.is_none() {
-                *m = Some(panic_text(&*p));
+                *m = Some(panic_error(&*p));
             }
         }
         if sh.done.fetch_add(1, Ordering::AcqRel) + 1 == job.ntasks {
@@ -146,7 +168,7 @@ pub fn run(ntasks: usize, threads: usize, f: &(dyn Fn(usize) + Sync)) -> Result<
     }
     let serial = |f: &(dyn Fn(usize) + Sync)| -> Result<(), String> {
         for i in 0..ntasks {
-            catch_unwind(AssertUnwindSafe(|| f(i))).map_err(|p| panic_text(&*p))?;
+            catch_unwind(AssertUnwindSafe(|| f(i))).map_err(|p| panic_error(&*p))?;
         }
         Ok(())
     };
@@ -154,9 +176,13 @@ pub fn run(ntasks: usize, threads: usize, f: &(dyn Fn(usize) + Sync)) -> Result<
         return serial(f);
     }
     let p = pool();
-    let mut workers = match p.submit.try_lock() {
+    if SUBMITTING.with(|b| b.get()) {
+        return serial(f); // a task of this thread's own job
+    }
+    let lock = if BLOCK_ON_BUSY.with(|b| b.get()) { p.submit.lock().map_err(|_| ()) } else { p.submit.try_lock().map_err(|_| ()) };
+    let mut workers = match lock {
         Ok(g) => g,
-        Err(_) => return serial(f), // busy (another environment) or poisoned
+        Err(()) => return serial(f), // busy (another thread or environment) or poisoned
     };
     let sh = &p.shared;
     while *workers < threads - 1 {
@@ -185,7 +211,9 @@ pub fn run(ntasks: usize, threads: usize, f: &(dyn Fn(usize) + Sync)) -> Result<
         sh.gate.store((epoch << 1) | 1, Ordering::Release);
     }
     sh.work_cv.notify_all();
+    SUBMITTING.with(|b| b.set(true));
     exec_tasks(sh);
+    SUBMITTING.with(|b| b.set(false));
     // wait for tasks that workers claimed
     let mut spins = 0;
     while sh.done.load(Ordering::Acquire) != ntasks && spins < SPIN * 8 {
@@ -227,7 +255,7 @@ pub fn par_ranges(total: usize, grain: usize, threads: usize, f: &(dyn Fn(usize,
     }
     let nt = threads.max(1).min(total.div_ceil(grain.max(1))).max(1);
     if nt == 1 {
-        return catch_unwind(AssertUnwindSafe(|| f(0, total))).map_err(|p| panic_text(&*p));
+        return catch_unwind(AssertUnwindSafe(|| f(0, total))).map_err(|p| panic_error(&*p));
     }
     run(nt, nt, &|t| {
         let s = total * t / nt;
@@ -289,7 +317,7 @@ mod tests {
                 panic!("boom {i}");
             }
         });
-        assert_eq!(r.unwrap_err(), "boom 5");
+        assert_eq!(r.unwrap_err(), format!("{PANIC_MARK}: boom 5"));
         // The pool still works afterwards.
         run(4, 2, &|_| {}).unwrap();
     }

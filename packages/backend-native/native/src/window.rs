@@ -153,14 +153,42 @@ fn chunk_rows(k: usize, rows: usize, threads: usize) -> usize {
     by_cache.min(by_threads).max(16).min(rows.max(1))
 }
 
+/// The three convolution kernels.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Conv {
+    /// conv2d(x, filter) → y
+    Forward,
+    /// conv2dBackpropInput(dy, filter) → dx
+    Input,
+    /// conv2dBackpropFilter(x, dy) → dfilter
+    Filter,
+}
+
+/// Checks a convolution's operands (rank-4 float32, fitting channels and batch) and returns
+/// (x dims, filter dims, y dims, multiply-adds).
+pub fn conv_check(kind: Conv, p0: &View, p1: &View, out: &View) -> Res<([usize; 4], [usize; 4], [usize; 4], f64)> {
+    let (name, (x, f, y), names) = match kind {
+        Conv::Forward => ("conv2d", (p0, p1, out), ["x", "filter", "out"]),
+        Conv::Input => ("conv2dBackpropInput", (out, p1, p0), ["out", "filter", "dy"]),
+        Conv::Filter => ("conv2dBackpropFilter", (p0, out, p1), ["x", "out", "dy"]),
+    };
+    let xd = dims4(x, &format!("{name}: {}", names[0]))?;
+    let fd = dims4(f, &format!("{name}: {}", names[1]))?;
+    let yd = dims4(y, &format!("{name}: {}", names[2]))?;
+    if fd[2] != xd[3] || yd[0] != xd[0] || yd[3] != fd[3] {
+        let (v0, v1) = match kind {
+            Conv::Forward => (format!("x {}", shape_text(x)), format!("filter {}", shape_text(f))),
+            Conv::Input => (format!("dy {}", shape_text(y)), format!("filter {}", shape_text(f))),
+            Conv::Filter => (format!("x {}", shape_text(x)), format!("dy {}", shape_text(y))),
+        };
+        return Err(format!("{name}: {v0}, {v1} and out {} do not fit", shape_text(out)));
+    }
+    Ok((xd, fd, yd, y.size as f64 * (fd[0] * fd[1] * fd[2]) as f64))
+}
+
 /// NHWC convolution: x `[n,h,w,cin]`, filter `[kh,kw,cin,cout]`, out `[n,oh,ow,cout]`.
 pub fn conv2d(x: &View, f: &View, p: &Win, out: &View, threads: usize) -> Res<()> {
-    let xd = dims4(x, "conv2d: x")?;
-    let fd = dims4(f, "conv2d: filter")?;
-    let yd = dims4(out, "conv2d: out")?;
-    if fd[2] != xd[3] || yd[0] != xd[0] || yd[3] != fd[3] {
-        return Err(format!("conv2d: x {}, filter {} and out {} do not fit", shape_text(x), shape_text(f), shape_text(out)));
-    }
+    let (xd, fd, yd, _) = conv_check(Conv::Forward, x, f, out)?;
     if out.size == 0 {
         return Ok(());
     }
@@ -200,12 +228,7 @@ fn par_chunks(nchunks: usize, threads: usize, f: &(dyn Fn(usize) -> Res<()> + Sy
 /// Gradient of conv2d with respect to x: dy `[n,oh,ow,cout]`, filter `[kh,kw,cin,cout]`,
 /// out shaped like x.
 pub fn conv2d_backprop_input(dy: &View, f: &View, p: &Win, out: &View, threads: usize) -> Res<()> {
-    let yd = dims4(dy, "conv2dBackpropInput: dy")?;
-    let fd = dims4(f, "conv2dBackpropInput: filter")?;
-    let xd = dims4(out, "conv2dBackpropInput: out")?;
-    if fd[2] != xd[3] || yd[0] != xd[0] || yd[3] != fd[3] {
-        return Err(format!("conv2dBackpropInput: dy {}, filter {} and out {} do not fit", shape_text(dy), shape_text(f), shape_text(out)));
-    }
+    let (xd, fd, yd, _) = conv_check(Conv::Input, dy, f, out)?;
     if out.size == 0 {
         return Ok(());
     }
@@ -223,6 +246,9 @@ pub fn conv2d_backprop_input(dy: &View, f: &View, p: &Win, out: &View, threads: 
         if g.pointwise() {
             // dx = dy · Fᵀ
             return sgemm(rows, c, cout, Mat { ptr: dys.as_ptr(), rs: cout as isize, cs: 1 }, Mat { ptr: fs.as_ptr(), rs: 1, cs: cout as isize }, o, c, false, &Epi::NONE, threads);
+        }
+        if g.sh > 1 || g.sw > 1 {
+            return backprop_input_phases(&g, &dys, &fs, cout, o, threads);
         }
         // filter with its last two axes swapped: ft[tap][co][ci]
         let mut ft = vec![0f32; taps * cout * c];
@@ -245,15 +271,91 @@ pub fn conv2d_backprop_input(dy: &View, f: &View, p: &Win, out: &View, threads: 
     })
 }
 
+/// The taps `k` of one window axis that reach input positions `≡ phase (mod stride)`:
+/// those with `(phase + pad - k·dil) mod stride = 0`. They form an arithmetic progression;
+/// returns (first tap, tap step, count, source offset `(phase + pad - first·dil) / stride`,
+/// source step per tap).
+fn phase_taps(phase: usize, pad: usize, k: usize, dil: usize, stride: usize) -> (usize, usize, usize, isize, isize) {
+    let c = (phase + pad) as isize;
+    let Some(first) = (0..k.min(stride)).find(|&t| (c - (t * dil) as isize).rem_euclid(stride as isize) == 0) else {
+        return (0, 1, 0, 0, 0);
+    };
+    let gcd = {
+        let (mut a, mut b) = (dil, stride);
+        while b != 0 {
+            (a, b) = (b, a % b);
+        }
+        a
+    };
+    let step = stride / gcd;
+    let count = (k - first).div_ceil(step);
+    let off = (c - (first * dil) as isize) / stride as isize;
+    (first, step, count, off, -((dil / gcd) as isize))
+}
+
+/// conv2dBackpropInput for strides > 1, one GEMM per stride phase. With the plain gather
+/// form, an input pixel reads a dy row through only about 1/(sh·sw) of the taps (the rest
+/// are zero columns, yet packed and multiplied). Input pixels with `iy ≡ py (mod sh)` and
+/// `ix ≡ px (mod sw)` are reached by a fixed subset of taps, and through them read dy at
+/// `(j + offy - ty, i + offx - tx)`: a dense stride-1 gather over a sub-filter. So each
+/// phase is a packed GEMM with only its own taps; its rows are scattered into `o`.
+unsafe fn backprop_input_phases(g: &Geo, dys: &[f32], fs: &[f32], cout: usize, o: *mut f32, threads: usize) -> Res<()> {
+    let c = g.c;
+    let mut tmp: Vec<f32> = Vec::new();
+    let mut ft: Vec<f32> = Vec::new();
+    for py in 0..g.sh.min(g.h) {
+        let hp = (g.h - py).div_ceil(g.sh);
+        let (ky0, kys, nky, offy, stepy) = phase_taps(py, g.pt, g.kh, g.dh, g.sh);
+        for px in 0..g.sw.min(g.w) {
+            let wp = (g.w - px).div_ceil(g.sw);
+            let (kx0, kxs, nkx, offx, stepx) = phase_taps(px, g.pl, g.kw, g.dw, g.sw);
+            let rows = g.n * hp * wp;
+            let k2 = nky * nkx * cout;
+            tmp.clear();
+            tmp.resize(rows * c, 0.0);
+            if k2 > 0 {
+                // this phase's taps of the filter, last two axes swapped: ft[ty][tx][co][ci]
+                ft.clear();
+                ft.resize(k2 * c, 0.0);
+                for ty in 0..nky {
+                    for tx in 0..nkx {
+                        let tap = (ky0 + ty * kys) * g.kw + kx0 + tx * kxs;
+                        let t = ty * nkx + tx;
+                        for ci in 0..c {
+                            for co in 0..cout {
+                                ft[(t * cout + co) * c + ci] = fs[(tap * c + ci) * cout + co];
+                            }
+                        }
+                    }
+                }
+                let pt = Patches {
+                    data: dys.as_ptr(), ch: cout, kh: nky, kw: nkx, rw: wp, rplane: hp * wp,
+                    y_mul: 1, y_add: offy, y_step: stepy, y_div: 1, src_h: g.oh,
+                    x_mul: 1, x_add: offx, x_step: stepx, x_div: 1, src_w: g.ow,
+                };
+                let fm = Mat { ptr: ft.as_ptr(), rs: c as isize, cs: 1 };
+                sgemm_patches(rows, c, k2, &pt, fm, tmp.as_mut_ptr(), c, false, &Epi::NONE, threads)?;
+            }
+            // scatter the phase's rows (b, j, i) to pixel (py + sh·j, px + sw·i)
+            for b in 0..g.n {
+                for j in 0..hp {
+                    let iy = py + g.sh * j;
+                    for i in 0..wp {
+                        let ix = px + g.sw * i;
+                        let src = &tmp[((b * hp + j) * wp + i) * c..][..c];
+                        std::ptr::copy_nonoverlapping(src.as_ptr(), o.add(((b * g.h + iy) * g.w + ix) * c), c);
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Gradient of conv2d with respect to the filter: x `[n,h,w,cin]`, dy `[n,oh,ow,cout]`, out
 /// `[kh,kw,cin,cout]`.
 pub fn conv2d_backprop_filter(x: &View, dy: &View, p: &Win, out: &View, threads: usize) -> Res<()> {
-    let xd = dims4(x, "conv2dBackpropFilter: x")?;
-    let yd = dims4(dy, "conv2dBackpropFilter: dy")?;
-    let fd = dims4(out, "conv2dBackpropFilter: out")?;
-    if fd[2] != xd[3] || yd[0] != xd[0] || yd[3] != fd[3] {
-        return Err(format!("conv2dBackpropFilter: x {}, dy {} and out {} do not fit", shape_text(x), shape_text(dy), shape_text(out)));
-    }
+    let (xd, fd, yd, _) = conv_check(Conv::Filter, x, dy, out)?;
     if out.size == 0 {
         return Ok(());
     }
