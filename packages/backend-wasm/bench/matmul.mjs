@@ -1,5 +1,6 @@
 // Matmul GFLOP/s of the wasm backend at 128, 512 and 1024 (square, float32), on the calling
-// thread alone and with the worker pool. Run with `pnpm --filter @tessera/backend-wasm bench`.
+// thread alone and with the worker pool. Run with `pnpm --filter @tessera/backend-wasm bench`
+// (`node --experimental-wasm-relaxed-simd bench/matmul.mjs` measures the relaxed-SIMD build on Node 20).
 // Each figure is the median of several timed calls after warm-up; `cpu/wall` is the process
 // CPU time over wall time during the pool runs (≈ threads when the machine is otherwise idle;
 // lower means other load shared the cores and the pool figure is pessimistic).
@@ -43,9 +44,9 @@ async function measure(threads) {
     out[n] = (2 * n ** 3) / (med * 1e6);
     for (const v of [a, b, c]) be.storage.release(v.buf);
   }
-  const threadsUsed = be.threads;
+  const threadsUsed = be.threads, relaxed = be.relaxedSimd;
   be.dispose();
-  return { gflops: out, threads: threadsUsed, cpuRatio: cpu / wall };
+  return { gflops: out, threads: threadsUsed, relaxed, cpuRatio: cpu / wall };
 }
 
 /** Share of CPU time the whole machine spent idle over `ms` (Linux), or null. */
@@ -62,7 +63,7 @@ async function machineIdle(ms) {
 const idle = await machineIdle(1000);
 const single = await measure(1);
 const pool = await measure(Math.max(2, cores));
-console.log(`wasm backend matmul, float32, square (machine: ${cores} logical CPUs)`);
+console.log(`wasm backend matmul, float32, square (machine: ${cores} logical CPUs; ${single.relaxed ? 'relaxed-SIMD build, FMA' : 'plain SIMD build, mul + add'})`);
 console.log(`${'n'.padStart(6)} ${'1 thread'.padStart(12)} ${`pool (${pool.threads})`.padStart(12)}`);
 for (const n of SIZES) {
   console.log(`${String(n).padStart(6)} ${single.gflops[n].toFixed(1).padStart(8)} GF/s ${pool.gflops[n].toFixed(1).padStart(8)} GF/s`);

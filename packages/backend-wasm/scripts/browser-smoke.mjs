@@ -40,7 +40,7 @@ try {
     const R = v(be.storage.alloc('int32', 2), [2]);
     be.kernels.randomBits([0, 0], 0, { ...R, dtype: 'int32' });
     const r = be.storage.readSync(R.buf, 'int32', 0, 2);
-    out.runs.push({ threads: be.threads, note: be.threadsNote, matmulBad: bad, expOk, bits: [r[0] >>> 0, r[1] >>> 0] });
+    out.runs.push({ threads: be.threads, note: be.threadsNote, relaxedSimd: be.relaxedSimd, matmulBad: bad, expOk, bits: [r[0] >>> 0, r[1] >>> 0] });
     be.dispose();
   }
 } catch (e) { out.error = String(e && e.stack || e); }

@@ -6,7 +6,7 @@
 import type { Backend, FusedKernels, Kernels } from '@tessera/core';
 import { Heap } from './heap.js';
 import { makeFused, makeKernels } from './kernels.js';
-import { cpuCount, kernelModule, MAX_PAGES, threadsUnavailableReason, unsupportedReason } from './module.js';
+import { cpuCount, kernelModule, MAX_PAGES, relaxedSimdSupported, threadsUnavailableReason, unsupportedReason } from './module.js';
 import { Pool } from './pool.js';
 import { PARALLEL_FNS, PARAM_BYTES, paramBlocks, Runtime, type Exports } from './runtime.js';
 import { WasmStorage } from './storage.js';
@@ -35,6 +35,14 @@ export interface WasmBackendOptions {
    * instead of waking the pool (default 40000). 0 splits every op that can be split (tests).
    */
   parallelThreshold?: number;
+  /**
+   * Use the relaxed-SIMD build, whose GEMM micro-kernel (matmul, conv2d and their backprops)
+   * uses fused multiply-add, where the engine supports relaxed SIMD (Chrome 114+, Firefox 120+,
+   * Node 22+; Node 20 only with `--experimental-wasm-relaxed-simd`). Default true. Its results
+   * may differ in the last bits between machines (FMA rounds once where the CPU has it); false
+   * keeps the plain build (multiply, then add), identical everywhere.
+   */
+  relaxedSimd?: boolean;
 }
 
 /** The wasm backend: a Backend plus what it found about threads. */
@@ -44,8 +52,10 @@ export interface WasmBackend extends Backend {
   readonly threads: number;
   /** Why fewer threads than requested are in use, or null. */
   readonly threadsNote: string | null;
+  /** Whether the relaxed-SIMD (fused multiply-add) kernels are in use. */
+  readonly relaxedSimd: boolean;
   readonly kernels: Kernels;
-  readonly fused: FusedKernels;
+  readonly fused: Omit<FusedKernels, 'scaledDotProductAttention'>;
 }
 
 /**
@@ -74,7 +84,8 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
     }
   }
   const shared = threads > 1;
-  const module = await kernelModule(shared ? 'shared' : 'single');
+  const relaxedSimd = options.relaxedSimd !== false && relaxedSimdSupported();
+  const module = await kernelModule(shared ? 'shared' : 'single', relaxedSimd);
   const initialMiB = Math.max(8, options.initialMemoryMiB ?? 32);
   const memory = new WebAssembly.Memory({ initial: Math.ceil(initialMiB * 16 + threads * 40), maximum: MAX_PAGES, shared } as WebAssembly.MemoryDescriptor);
   const abort = (): never => { throw new Error('wasm backend: a kernel aborted'); };
@@ -110,6 +121,7 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
     fused,
     threads,
     threadsNote,
+    relaxedSimd,
     flush: () => Promise.resolve(),
     dispose() {
       if (disposed) return;

@@ -11,4 +11,4 @@
 export { createWasmBackend, type WasmBackend, type WasmBackendOptions } from './backend.js';
 export { WasmBuf, WasmStorage } from './storage.js';
 export { classOf } from './heap.js';
-export { threadsUnavailableReason, unsupportedReason } from './module.js';
+export { relaxedSimdSupported, threadsUnavailableReason, unsupportedReason } from './module.js';

@@ -32,7 +32,7 @@ export function makeKernels(rt: Runtime): Kernels {
 }
 
 /** Every fused kernel over a runtime. */
-export function makeFused(rt: Runtime): FusedKernels {
+export function makeFused(rt: Runtime): Omit<FusedKernels, 'scaledDotProductAttention'> {
   return {
     matmulFused: (a, b, bias, act, out) => matmulFused(rt, a, b, bias, act, out),
     conv2d: (x, f, p, out) => conv2d(rt, x, f, p, out),

@@ -3,7 +3,8 @@
  * and the feature checks that decide whether (and how) the backend can run here.
  * @module
  */
-import { MAX_PAGES, SHARED_PATCH, WASM_SINGLE } from '../build/wasm-binaries.js';
+import { MAX_PAGES, RELAXED_BODIES, SHARED_PATCH, WASM_SINGLE } from '../build/wasm-binaries.js';
+import { replaceFunctionBodies } from './wasm-patch.js';
 
 export { MAX_PAGES };
 
@@ -45,30 +46,56 @@ export function unsupportedReason(): string | null {
   return null;
 }
 
-/** The module bytes: the single build, or the shared one made by patching its memory import. */
-function moduleBytes(kind: 'single' | 'shared'): Uint8Array {
-  const single = decodeBase64(WASM_SINGLE);
-  if (kind === 'single') return single;
+/** A function returning `f32x4.relaxed_madd` of three zero vectors: validates only where relaxed SIMD is implemented. */
+const RELAXED_PROBE = (() => {
+  const zero = [0xfd, 0x0c, ...new Array<number>(16).fill(0)];
+  const body = [0x00, ...zero, ...zero, ...zero, 0xfd, 0x85, 0x02, 0x0b];
+  return new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, body.length + 2, 1, body.length, ...body]);
+})();
+
+/**
+ * Whether the engine implements relaxed SIMD (Chrome 114+, Firefox 120+, Node 22+; Node 20 only
+ * with `--experimental-wasm-relaxed-simd`), which lets the GEMM micro-kernel use FMA.
+ * @example if (relaxedSimdSupported()) console.log('fused multiply-add GEMM available');
+ */
+export function relaxedSimdSupported(): boolean {
+  try {
+    return typeof WebAssembly === 'object' && WebAssembly.validate(RELAXED_PROBE);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The module bytes: the single build, optionally with the relaxed-SIMD function bodies swapped
+ * in, and for `shared` with its memory import patched to a shared one.
+ */
+export function moduleBytes(kind: 'single' | 'shared', relaxed = false): Uint8Array {
+  let bytes = decodeBase64(WASM_SINGLE);
+  if (relaxed) bytes = replaceFunctionBodies(bytes, new Map(RELAXED_BODIES.map(([i, b64]) => [i, decodeBase64(b64)])));
+  if (kind === 'single') return bytes;
+  // The memory import precedes the code section, so the shared patch's offset holds for both.
   const { at, remove, insert } = SHARED_PATCH;
-  const out = new Uint8Array(single.length - remove + insert.length);
-  out.set(single.subarray(0, at), 0);
+  const out = new Uint8Array(bytes.length - remove + insert.length);
+  out.set(bytes.subarray(0, at), 0);
   out.set(insert, at);
-  out.set(single.subarray(at + remove), at + insert.length);
+  out.set(bytes.subarray(at + remove), at + insert.length);
   return out;
 }
 
-const compiled: { single?: Promise<WebAssembly.Module>; shared?: Promise<WebAssembly.Module> } = {};
+const compiled = new Map<string, Promise<WebAssembly.Module>>();
 
 /**
- * The compiled kernel module (compiled once per process and kind).
+ * The compiled kernel module (compiled once per process, kind and SIMD flavour).
  * @example const mod = await kernelModule('single');
  */
-export function kernelModule(kind: 'single' | 'shared'): Promise<WebAssembly.Module> {
-  let p = compiled[kind];
+export function kernelModule(kind: 'single' | 'shared', relaxed = false): Promise<WebAssembly.Module> {
+  const key = `${kind}${relaxed ? '+relaxed' : ''}`;
+  let p = compiled.get(key);
   if (p === undefined) {
-    p = WebAssembly.compile(moduleBytes(kind) as BufferSource);
-    p.catch(() => { compiled[kind] = undefined; });
-    compiled[kind] = p;
+    p = WebAssembly.compile(moduleBytes(kind, relaxed) as BufferSource);
+    p.catch(() => { compiled.delete(key); });
+    compiled.set(key, p);
   }
   return p;
 }

@@ -7,6 +7,6 @@
 import type { FusedKernels, Kernels } from '@tessera/core';
 import type { Runtime } from './runtime.js';
 
-export function warmUp(rt: Runtime, _kernels: Kernels, _fused: FusedKernels): void {
+export function warmUp(rt: Runtime, _kernels: Kernels, _fused: Omit<FusedKernels, 'scaledDotProductAttention'>): void {
   rt.ex['warm_up']!(rt.scratch[0]!);
 }
