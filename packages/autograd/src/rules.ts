@@ -9,6 +9,7 @@ import {
   add,
   arange,
   argmax,
+  attentionWeights,
   cast,
   conv2dBackpropFilter,
   conv2dBackpropInput,
@@ -312,6 +313,7 @@ export const BUILTIN_RULES: Readonly<Record<string, GradRule>> = {
     },
   },
   layerNorm: { vjp: (g, c) => layerNormGrad(g, c) },
+  scaledDotProductAttention: { vjp: (g, c) => attentionGrad(g, c) },
 
   // ---- windows (im2col and its adjoint), convolution, pooling ----
   extractPatches: {
@@ -469,6 +471,26 @@ function layerNormGrad(g: Tensor, c: VjpContext): (Tensor | null)[] {
     c.needs[1] ? sum(mul(g2, reshape(xhat, [-1, d])), 0) : null,
     c.needs[2] ? sum(g2, 0) : null,
   ];
+}
+
+/**
+ * The gradient of scaled dot-product attention, recomputing the weights p (masked ones are 0,
+ * so masked scores get no gradient): dv = pᵀg, ds = p ⊙ (g vᵀ − Σ(g vᵀ ⊙ p)) · scale,
+ * dq = ds k, dk = dsᵀ q. The mask gets none.
+ */
+function attentionGrad(g: Tensor, c: VjpContext): (Tensor | null)[] {
+  const [q, k, v] = c.inputs as Tensor[];
+  const { causal, scale } = c.attrs as { causal: boolean; scale: number };
+  const p = attentionWeights(q!, k!, { mask: c.inputs[3] ?? null, causal, scale });
+  let dq: Tensor | null = null;
+  let dk: Tensor | null = null;
+  if (c.needs[0] || c.needs[1]) {
+    const dp = matmul(g, v!, { transposeB: true });
+    const ds = mul(mul(p, sub(dp, sum(mul(dp, p), -1, true))), scale);
+    if (c.needs[0]) dq = matmul(ds, k!);
+    if (c.needs[1]) dk = matmul(ds, q!, { transposeA: true });
+  }
+  return [dq, dk, c.needs[2] ? matmul(p, g, { transposeA: true }) : null, ...(c.inputs.length > 3 ? [null] : [])];
 }
 
 /** The adjoint (with respect to dy) of max-pool's backward pass: g read at each window's argmax. */

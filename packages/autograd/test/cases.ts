@@ -420,6 +420,52 @@ function productCases(): GradCase[] {
       return zip(zip(norm, g, (p, q) => p * q), b, (p, q) => p + q);
     },
   });
+  // Scaled dot-product attention (one recorded op; its rule recomputes the weights).
+  const attnRef = (mask: (b: number, i: number, j: number) => boolean, scale?: number) => (q: H, k: H, v: H): H => {
+    const d = q.shape[q.shape.length - 1]!;
+    const s = hmatmul(q, k, false, true);
+    const [tq, tk] = s.shape.slice(-2) as [number, number];
+    const sc = scale ?? 1 / Math.sqrt(d);
+    const p = { shape: s.shape, data: new Float64Array(s.data.length) };
+    for (let r = 0; r < s.data.length / tk; r++) {
+      const b = Math.floor(r / tq);
+      const i = r % tq;
+      const lane: number[] = [];
+      for (let j = 0; j < tk; j++) lane.push(s.data[r * tk + j]! * sc);
+      const keep = lane.map((_, j) => mask(b, i, j));
+      const m = Math.max(...lane.filter((_, j) => keep[j]));
+      const e = lane.map((x, j) => (keep[j] ? Math.exp(x - m) : 0));
+      const z = e.reduce((a, x) => a + x, 0);
+      e.forEach((x, j) => (p.data[r * tk + j] = z > 0 ? x / z : 0));
+    }
+    return hmatmul(p, v);
+  };
+  out.push({
+    name: 'scaledDotProductAttention',
+    ops: ['scaledDotProductAttention'],
+    fn: (q, k, v) => c.scaledDotProductAttention(q, k, v),
+    inputs: [F([2, 3, 4]), F([2, 5, 4]), F([2, 5, 3])],
+    ref: attnRef(() => true),
+  });
+  out.push({
+    name: 'scaledDotProductAttention causal (Tq < Tk, as with a KV cache), scale 0.7',
+    ops: ['scaledDotProductAttention'],
+    fn: (q, k, v) => c.scaledDotProductAttention(q, k, v, { causal: true, scale: 0.7 }),
+    inputs: [F([2, 3, 4]), F([2, 5, 4]), F([2, 5, 2])],
+    ref: attnRef((_b, i, j) => j <= i + 2, 0.7),
+  });
+  out.push({
+    name: 'scaledDotProductAttention with a padding mask (one query row fully masked)',
+    ops: ['scaledDotProductAttention'],
+    fn: (q, k, v) => {
+      const mask = c.tensor([1, 1, 0, 0, 1, 1, 1, 0, 0, 0, 0, 0], [2, 2, 3]);
+      const y = c.scaledDotProductAttention(q, k, v, { mask, causal: true });
+      mask.dispose();
+      return y;
+    },
+    inputs: [F([2, 2, 4]), F([2, 3, 4]), F([2, 3, 3])],
+    ref: attnRef((b, i, j) => [[[1, 1, 0], [0, 1, 1]], [[1, 0, 0], [0, 0, 0]]][b]![i]![j] === 1 && j <= i + 1),
+  });
   return out;
 }
 
@@ -515,7 +561,7 @@ export const CORE_RECORDED_OPS = [
   // movement
   'reshape', 'transpose', 'stridedSlice', 'unslice', 'flip', 'broadcastTo', 'concat', 'pad', 'gather', 'scatterAdd',
   // products, activations, fused
-  'matmul', 'linear', 'softmax', 'logSoftmax', 'softmaxCrossEntropy', 'layerNorm',
+  'matmul', 'linear', 'softmax', 'logSoftmax', 'softmaxCrossEntropy', 'layerNorm', 'scaledDotProductAttention',
   // windows
   'extractPatches', 'accumulatePatches', 'conv2d', 'conv2dBackpropInput', 'conv2dBackpropFilter', 'pool2d', 'pool2dBackward',
 ];

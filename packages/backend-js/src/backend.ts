@@ -14,6 +14,7 @@ import { randomBits } from './random.js';
 import { conv2d, conv2dBackpropFilter, conv2dBackpropInput } from './conv.js';
 import { pool2d, pool2dBackward } from './pool.js';
 import { layerNorm, optimizerStep, softmax, softmaxCrossEntropy } from './fused.js';
+import { scaledDotProductAttention } from './attention.js';
 
 /**
  * The required kernels of the js backend (stateless; shared by every instance).
@@ -33,7 +34,7 @@ export const jsKernels: Kernels = {
  */
 export const jsFusedKernels: FusedKernels = {
   matmulFused, conv2d, conv2dBackpropInput, conv2dBackpropFilter, pool2d, pool2dBackward,
-  softmax, softmaxCrossEntropy, layerNorm, optimizerStep,
+  softmax, softmaxCrossEntropy, layerNorm, optimizerStep, scaledDotProductAttention,
 };
 
 /**

@@ -22,6 +22,7 @@ export const REQUIRED_KERNELS = [
 export const FUSED_KERNELS = [
   'matmulFused', 'conv2d', 'conv2dBackpropInput', 'conv2dBackpropFilter', 'pool2d',
   'pool2dBackward', 'softmax', 'softmaxCrossEntropy', 'layerNorm', 'optimizerStep',
+  'scaledDotProductAttention',
 ] as const satisfies readonly (keyof FusedKernels)[];
 
 /** Every unary op code. */

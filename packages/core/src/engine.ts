@@ -5,7 +5,7 @@
  * @module
  */
 import type { Backend } from './backend/types.js';
-import { BackendError } from './errors.js';
+import { ArgumentError, BackendError } from './errors.js';
 import type { Tensor } from './tensor.js';
 
 /** What the core tells a recorder (autograd) about one differentiable op. */
@@ -37,6 +37,8 @@ export const engine = {
   /** Warn when the FinalizationRegistry frees a forgotten tensor (development aid). */
   warnOnFinalize: typeof process !== 'undefined' && process.env?.NODE_ENV === 'development',
   finalized: 0,
+  /** Bytes new outputs may still take inside {@link withAllocationLimit} (null: no limit). */
+  allocLeft: null as { bytes: number; limit: number; what: string } | null,
 };
 
 /**
@@ -78,6 +80,25 @@ export function setOpRecorder(recorder: OpRecorder | null): OpRecorder | null {
 /** The recorder currently installed, if any. @example const active = getOpRecorder() !== null */
 export function getOpRecorder(): OpRecorder | null {
   return engine.recorder;
+}
+
+/**
+ * Runs `fn` with a cap on the bytes of the tensors it allocates in all (outputs of every op,
+ * freed or not): past it, the op that would allocate throws an ArgumentError naming `what`.
+ * For code whose sizes come from untrusted input — a model file's config — so a hostile
+ * number cannot make it allocate gigabytes before a check could refuse it.
+ * @example withAllocationLimit(64 << 20, 'the model config', () => deserializeLayer(config))
+ */
+export function withAllocationLimit<T>(bytes: number, what: string, fn: () => T): T {
+  if (!(typeof bytes === 'number' && bytes >= 0)) throw new ArgumentError('withAllocationLimit', `bytes must be a number >= 0, got ${String(bytes)}`);
+  const prev = engine.allocLeft;
+  engine.allocLeft = { bytes: Math.min(bytes, prev?.bytes ?? Infinity), limit: bytes, what };
+  try {
+    return fn();
+  } finally {
+    if (prev !== null) prev.bytes -= Math.max(0, Math.min(bytes, prev.bytes) - engine.allocLeft!.bytes);
+    engine.allocLeft = prev;
+  }
 }
 
 /**

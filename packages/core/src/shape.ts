@@ -98,11 +98,15 @@ export function normAxes(axes: number | readonly number[] | undefined, rank: num
  */
 export function checkShape(shape: readonly number[], op: string): void {
   if (!Array.isArray(shape)) throw new ArgumentError(op, `shape must be an array of integers, got ${String(shape)}`);
+  let n = 1;
   for (const d of shape) {
     if (!Number.isInteger(d) || d < 0) {
       throw new ArgumentError(op, `shape ${fmtShape(shape)} must hold non-negative integers`);
     }
+    n *= d;
   }
+  // Kernels index elements with 32-bit integers (see MAX_TENSOR_ELEMENTS in ops/util.ts).
+  if (n > 2 ** 31 - 1) throw new ArgumentError(op, `shape ${fmtShape(shape)} has ${n} elements; a tensor may hold at most ${2 ** 31 - 1}`);
 }
 
 /**

@@ -237,6 +237,14 @@ export interface FusedKernels {
   /** Layer norm over the last axis: `(x - mean)/√(var + eps) · gamma + beta`, biased variance. */
   layerNorm(x: View, gamma: View, beta: View, epsilon: number, out: View): void;
   /**
+   * Scaled dot-product attention `softmax(q kᵀ · scale) v` over the last axis: q
+   * `[...batch, tq, d]`, k `[...batch, tk, d]`, v `[...batch, tk, dv]`, out `[...batch, tq, dv]`;
+   * batch axes are equal (broadcast ones have stride 0). `mask` (bool `[...batch, tq, tk]`,
+   * true = attend; broadcast axes stride 0) or null; `causal` also hides key `j > i + (tk - tq)`
+   * from query `i`. Masked weights are exactly 0; a query with no visible key outputs 0.
+   */
+  scaledDotProductAttention(q: View, k: View, v: View, mask: View | null, causal: boolean, scale: number, out: View): void;
+  /**
    * The one in-place kernel: updates each contiguous `params[i]` and its `state[i]`
    * (momentum: `[v]`; adam: `[m, v]`) from `grads[i]`.
    */

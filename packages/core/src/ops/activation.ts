@@ -11,7 +11,7 @@ import type { Tensor } from '../tensor.js';
 import { abs, add, div, erf, exp, expm1, greater, isFinite, log as ln, log1p, minimum, mul, relu, sigmoid, sub, tanh, where } from './elementwise.js';
 import { transpose } from './movement.js';
 import { max, sum } from './reduce.js';
-import { expectDType, input, live, recorded, tryFused } from './util.js';
+import { expectDType, expectNumber, input, live, recorded, tryFused } from './util.js';
 
 /** Disposes the intermediates of a composition, returning its result. */
 function chain(result: Tensor, ...temps: Tensor[]): Tensor {
@@ -28,6 +28,7 @@ export function relu6(x: Tensor): Tensor {
 /** x for x > 0, alpha·x otherwise (Keras 3 default alpha 0.2). @example leakyRelu(x, 0.1) */
 export function leakyRelu(x: Tensor, alpha = 0.2): Tensor {
   live(x, 'leakyRelu');
+  expectNumber('leakyRelu', 'alpha', alpha);
   const pos = greater(x, 0);
   const neg = mul(x, alpha);
   return chain(where(pos, x, neg), pos, neg);
@@ -36,6 +37,7 @@ export function leakyRelu(x: Tensor, alpha = 0.2): Tensor {
 /** x for x > 0, alpha·(eˣ − 1) otherwise. @example elu(x) */
 export function elu(x: Tensor, alpha = 1): Tensor {
   live(x, 'elu');
+  expectNumber('elu', 'alpha', alpha);
   const pos = greater(x, 0);
   const clipped = minimum(x, 0); // keeps expm1 finite on the branch where() discards
   const e = expm1(clipped);
@@ -102,6 +104,7 @@ export function softsign(x: Tensor): Tensor {
 
 /** Keras 3 hard sigmoid: relu6(x + 3) / 6. @example hardSigmoid(x) */
 export function hardSigmoid(x: Tensor): Tensor {
+  live(x, 'hardSigmoid');
   const a = add(x, 3);
   const r = relu6(a);
   return chain(div(r, 6), a, r);

@@ -5,14 +5,14 @@
  */
 import type { WindowParams } from '../backend/types.js';
 import { ShapeError } from '../errors.js';
-import { fmtShape } from '../shape.js';
+import { checkShape, fmtShape } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { mul } from './elementwise.js';
 import { matmul } from './matmul.js';
 import { reshape } from './movement.js';
 import { sum } from './reduce.js';
 import { backendOf, expectDType, input, live, output, recorded, tryFused } from './util.js';
-import { accumulatePatches, expectImage, extractPatches, resolveWindow, type WindowOptions, windowOutput } from './window.js';
+import { accumulatePatches, checkWindowed, expectImage, extractPatches, resolveWindow, type WindowOptions, windowOutput } from './window.js';
 
 function withBatch(x: Tensor, op: string): [Tensor, boolean] {
   if (x.rank === 3) return [reshape(x, [1, ...x.shape]), true];
@@ -48,7 +48,13 @@ export function conv2d(x: Tensor, filter: Tensor, opts: WindowOptions = {}): Ten
  * @example conv2dWith(x, filter, { window: [3, 3], strides: [1, 1], pads: [1, 1, 1, 1], dilations: [1, 1] })
  */
 export function conv2dWith(x: Tensor, filter: Tensor, p: WindowParams): Tensor {
+  live(x, 'conv2d');
+  live(filter, 'conv2d', 'filter');
   backendOf('conv2d', x, filter);
+  expectFilter('conv2d', filter, x.shape[3], undefined, p);
+  expectImage('conv2d', x);
+  expectDType('conv2d', x, ['float32']);
+  checkWindowed('conv2d', p, x.shape);
   return recorded('conv2d', [x, filter], { p }, () => {
     const be = x.backend;
     const [n, h, w] = x.shape as [number, number, number, number];
@@ -66,6 +72,15 @@ export function conv2dWith(x: Tensor, filter: Tensor, p: WindowParams): Tensor {
   });
 }
 
+/** Checks a conv filter: float32 `[kh, kw, cin, cout]` matching the window and the channels. */
+function expectFilter(op: string, filter: Tensor, cin: number | undefined, cout: number | undefined, p: WindowParams): void {
+  expectDType(op, filter, ['float32'], 'filter');
+  const s = filter.shape;
+  if (s.length !== 4 || s[2] !== cin || (cout !== undefined && s[3] !== cout) || s[0] !== p?.window?.[0] || s[1] !== p?.window?.[1]) {
+    throw new ShapeError(op, `filter ${fmtShape(s)} does not fit (expected [${p?.window?.[0]}, ${p?.window?.[1]}, ${cin}, ${cout ?? 'cout'}])`);
+  }
+}
+
 /**
  * Gradient of conv2d with respect to its input, for an input of `inShape`.
  * @example conv2dBackpropInput(dy, filter, x.shape, p)
@@ -75,6 +90,9 @@ export function conv2dBackpropInput(dy: Tensor, filter: Tensor, inShape: readonl
   live(filter, 'conv2dBackpropInput', 'filter');
   backendOf('conv2dBackpropInput', dy, filter);
   expectImage('conv2dBackpropInput', dy, 'dy');
+  checkShape(inShape, 'conv2dBackpropInput');
+  expectFilter('conv2dBackpropInput', filter, inShape[3], dy.shape[3], p);
+  checkWindowed('conv2dBackpropInput', p, inShape, { t: dy, channels: filter.shape[3]! });
   return recorded('conv2dBackpropInput', [dy, filter], { p, inShape }, () => {
     const be = dy.backend;
     const fused = tryFused(be, 'conv2dBackpropInput', inShape, (out) => be.fused.conv2dBackpropInput!(input(dy, be), input(filter, be), p, out));
@@ -100,6 +118,12 @@ export function conv2dBackpropFilter(x: Tensor, dy: Tensor, filterShape: readonl
   live(dy, 'conv2dBackpropFilter', 'dy');
   backendOf('conv2dBackpropFilter', x, dy);
   expectImage('conv2dBackpropFilter', x);
+  expectDType('conv2dBackpropFilter', x, ['float32']);
+  checkShape(filterShape, 'conv2dBackpropFilter');
+  if (filterShape.length !== 4 || filterShape[2] !== x.shape[3] || filterShape[0] !== p?.window?.[0] || filterShape[1] !== p?.window?.[1]) {
+    throw new ShapeError('conv2dBackpropFilter', `filterShape ${fmtShape(filterShape)} does not fit x ${fmtShape(x.shape)} and window ${JSON.stringify(p?.window)}`);
+  }
+  checkWindowed('conv2dBackpropFilter', p, x.shape, { t: dy, channels: filterShape[3]! });
   return recorded('conv2dBackpropFilter', [x, dy], { p, filterShape }, () => {
     const be = x.backend;
     const fused = tryFused(be, 'conv2dBackpropFilter', filterShape, (out) => be.fused.conv2dBackpropFilter!(input(x, be), input(dy, be), p, out));
@@ -126,6 +150,7 @@ export function depthwiseConv2d(x: Tensor, filter: Tensor, opts: WindowOptions =
   live(filter, 'depthwiseConv2d', 'filter');
   expectDType('depthwiseConv2d', x, ['float32']);
   expectDType('depthwiseConv2d', filter, ['float32'], 'filter');
+  backendOf('depthwiseConv2d', x, filter);
   const [xb, added] = withBatch(x, 'depthwiseConv2d');
   const [n, h, w, c] = xb.shape as [number, number, number, number];
   if (filter.rank !== 4 || filter.shape[2] !== c) {

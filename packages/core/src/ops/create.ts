@@ -8,7 +8,7 @@ import { getBackend } from '../engine.js';
 import { ArgumentError, ShapeError } from '../errors.js';
 import { checkShape, fmtShape, sizeOf } from '../shape.js';
 import { Tensor } from '../tensor.js';
-import { live, output } from './util.js';
+import { expectNumber, live, output } from './util.js';
 
 /** Nested JS arrays of numbers or booleans. */
 export type NestedValues = number | boolean | readonly NestedValues[];
@@ -109,6 +109,7 @@ export function scalar(value: number | boolean, dtype?: DType): Tensor {
  */
 export function fill(shape: readonly number[], value: number | boolean, dtype?: DType): Tensor {
   checkShape(shape, 'fill');
+  if (typeof value !== 'boolean') expectNumber('fill', 'value', value);
   const d = dtype === undefined ? (typeof value === 'boolean' ? 'bool' : 'float32') : checkDType(dtype, 'fill');
   const be = getBackend();
   const out = output(be, d, shape.slice());
@@ -170,6 +171,8 @@ export function arange(start: number, stop?: number, step = 1, dtype?: DType): T
  * @example linspace(0, 1, 5) // [0, 0.25, 0.5, 0.75, 1]
  */
 export function linspace(start: number, stop: number, num: number): Tensor {
+  expectNumber('linspace', 'start', start);
+  expectNumber('linspace', 'stop', stop);
   if (!Number.isInteger(num) || num < 0) throw new ArgumentError('linspace', `num must be a non-negative integer, got ${num}`);
   const values = new Float32Array(num);
   const step = num > 1 ? (stop - start) / (num - 1) : 0;

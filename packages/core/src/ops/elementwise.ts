@@ -6,8 +6,8 @@ import type { BinaryOp, CompareOp, DType, UnaryOp, View } from '../backend/types
 import { checkDType } from '../dtype.js';
 import { ArgumentError, DTypeError } from '../errors.js';
 import { broadcastShapes, shapesEqual } from '../shape.js';
-import type { Tensor } from '../tensor.js';
-import { alias, backendOf, input, live, type Operand, operands, output, record, releaseTemps } from './util.js';
+import { Tensor } from '../tensor.js';
+import { alias, backendOf, dtypeOfNumber, expectNumber, input, live, type Operand, operands, output, record, releaseTemps, scalarOn } from './util.js';
 
 /**
  * A view of `t` broadcast to `shape` (stride 0 on new and size-1 axes); `t` itself if equal.
@@ -138,9 +138,10 @@ function binary(op: BinaryOp, name: string, a: Operand, b: Operand, mode: 'arith
   if (mode === 'float') dtype = 'float32';
   else if (mode === 'bool') dtype = 'bool';
   else if (dtype === 'bool') dtype = 'int32';
+  // Shapes are checked before the casts, so a mismatch leaves no cast copy behind.
+  const shape = broadcastShapes(ta.shape, tb.shape, name);
   [ta, tmpA] = castTo(ta, dtype, tmpA);
   [tb, tmpB] = castTo(tb, dtype, tmpB);
-  const shape = broadcastShapes(ta.shape, tb.shape, name);
   const be = ta.backend;
   const out = output(be, dtype, shape);
   if (out.size > 0) {
@@ -250,6 +251,15 @@ export function isFinite(x: Tensor): Tensor {
  */
 export function where(cond: Tensor, a: Operand, b: Operand): Tensor {
   live(cond, 'where', 'cond');
+  if (!(a instanceof Tensor) && !(b instanceof Tensor) && (typeof a === 'number' || typeof a === 'boolean') && cond.backend !== undefined) {
+    // Two numbers: they live on cond's backend (not necessarily the current one).
+    const ta = scalarOn(cond.backend, +a, dtypeOfNumber(a));
+    try {
+      return where(cond, ta, b);
+    } finally {
+      ta.dispose();
+    }
+  }
   let [ta, tb, dtype, tmpA, tmpB] = operands('where', a, b);
   [ta, tmpA] = castTo(ta, dtype, tmpA);
   [tb, tmpB] = castTo(tb, dtype, tmpB);
@@ -276,6 +286,8 @@ export function where(cond: Tensor, a: Operand, b: Operand): Tensor {
  */
 export function clip(x: Tensor, lo: number, hi: number): Tensor {
   live(x, 'clip');
+  expectNumber('clip', 'lo', lo);
+  expectNumber('clip', 'hi', hi);
   if (!(lo <= hi)) throw new ArgumentError('clip', `lo (${lo}) must be <= hi (${hi})`);
   const a = maximum(x, lo);
   const y = minimum(a, hi);

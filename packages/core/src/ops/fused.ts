@@ -11,7 +11,7 @@ import type { Tensor } from '../tensor.js';
 import { logSoftmax } from './activation.js';
 import { add, div, mul, neg, rsqrt, sqrt, square, sub } from './elementwise.js';
 import { mean, sum } from './reduce.js';
-import { backendOf, expectDType, fusedKernel, input, live, recorded, releaseTemps, tryFused } from './util.js';
+import { backendOf, expectDType, expectNumber, fusedKernel, input, live, recorded, releaseTemps, tryFused } from './util.js';
 
 /**
  * Per-row cross-entropy of softmax(logits) against label probabilities, over the last axis:
@@ -51,6 +51,9 @@ export function layerNorm(x: Tensor, gamma: Tensor, beta: Tensor, epsilon = 1e-3
   live(beta, 'layerNorm', 'beta');
   backendOf('layerNorm', x, gamma, beta);
   expectDType('layerNorm', x, ['float32']);
+  expectDType('layerNorm', gamma, ['float32'], 'gamma');
+  expectDType('layerNorm', beta, ['float32'], 'beta');
+  expectNumber('layerNorm', 'epsilon', epsilon);
   const d = x.shape[x.rank - 1];
   if (x.rank === 0 || gamma.rank !== 1 || beta.rank !== 1 || gamma.shape[0] !== d || beta.shape[0] !== d) {
     throw new ShapeError('layerNorm', `gamma ${fmtShape(gamma.shape)} and beta ${fmtShape(beta.shape)} must be [${d}] for x ${fmtShape(x.shape)}`);
@@ -88,6 +91,7 @@ export function optimizerStep(kind: OptimizerKind, params: readonly Tensor[], gr
     throw new ArgumentError(op, `params (${params.length}), grads (${grads.length}) and state (${state.length}) must have one entry each`);
   }
   if (params.length === 0) return;
+  live(params[0], op, 'params[0]');
   if (!(hyper.lr >= 0) || !(hyper.step >= 1)) throw new ArgumentError(op, `lr must be >= 0 and step >= 1, got lr ${hyper.lr}, step ${hyper.step}`);
   const be = params[0]!.backend;
   params.forEach((p, i) => {
@@ -95,11 +99,13 @@ export function optimizerStep(kind: OptimizerKind, params: readonly Tensor[], gr
     live(grads[i], op, `grads[${i}]`);
     backendOf(op, params[0]!, p, grads[i]);
     expectDType(op, p, ['float32'], `params[${i}]`);
+    expectDType(op, grads[i]!, ['float32'], `grads[${i}]`);
     if (!p.isContiguous) throw new ArgumentError(op, `params[${i}] must be contiguous`);
     if (!shapesEqual(p.shape, grads[i]!.shape)) throw new ShapeError(op, `grads[${i}] ${fmtShape(grads[i]!.shape)} does not match params[${i}] ${fmtShape(p.shape)}`);
     if (state[i]!.length !== want) throw new ArgumentError(op, `state[${i}] must hold ${want} tensors for ${kind}`);
     for (const s of state[i]!) {
       live(s, op, `state[${i}]`);
+      expectDType(op, s, ['float32'], `state[${i}]`);
       if (!shapesEqual(s.shape, p.shape) || !s.isContiguous) throw new ShapeError(op, `state[${i}] tensors must be contiguous ${fmtShape(p.shape)}`);
     }
   });

@@ -105,6 +105,7 @@ export function linear(x: Tensor, w: Tensor, bias?: Tensor | null, activation: A
   }
   expectDType('linear', x, ['float32'], 'x');
   expectDType('linear', w, ['float32'], 'w');
+  if (bias) expectDType('linear', bias, ['float32'], 'bias');
   if (w.rank !== 2 || x.rank < 1 || x.shape[x.rank - 1] !== w.shape[0]) {
     throw new ShapeError('linear', `x ${fmtShape(x.shape)} and w ${fmtShape(w.shape)} do not fit (expected w [${x.shape[x.rank - 1]}, units])`);
   }

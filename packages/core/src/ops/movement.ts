@@ -8,7 +8,7 @@ import { ArgumentError, DTypeError, IndexError, ShapeError } from '../errors.js'
 import { broadcastShapes, checkShape, fmtShape, normAxes, normAxis, shapesEqual, sizeOf, stridesOf } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { cast, contiguous, equal, where } from './elementwise.js';
-import { backendOf, constantOn, input, live, output, record, recorded, releaseTemps, view } from './util.js';
+import { backendOf, constantOn, expectInts, expectNumber, input, live, output, record, recorded, releaseTemps, view } from './util.js';
 
 /**
  * Same values, new shape; one axis may be -1 (inferred). A view when `x` is contiguous.
@@ -114,6 +114,9 @@ function sliceAxis(dim: number, start: number | null | undefined, stop: number |
  */
 export function stridedSlice(x: Tensor, begin: readonly (number | null)[], end: readonly (number | null)[], strides?: readonly number[]): Tensor {
   live(x, 'stridedSlice');
+  expectInts('stridedSlice', 'begin', begin, true);
+  expectInts('stridedSlice', 'end', end, true);
+  if (strides !== undefined && strides !== null) expectInts('stridedSlice', 'strides', strides);
   if (begin.length > x.rank || end.length > x.rank || (strides && strides.length > x.rank)) {
     throw new ArgumentError('stridedSlice', `begin/end/strides have more entries than x has axes (${fmtShape(x.shape)})`);
   }
@@ -143,6 +146,8 @@ export function stridedSlice(x: Tensor, begin: readonly (number | null)[], end: 
  */
 export function slice(x: Tensor, begin: readonly number[], size?: readonly number[]): Tensor {
   live(x, 'slice');
+  expectInts('slice', 'begin', begin);
+  if (size !== undefined && size !== null) expectInts('slice', 'size', size);
   const b: number[] = [];
   const e: number[] = [];
   for (let i = 0; i < begin.length; i++) {
@@ -166,6 +171,18 @@ export function slice(x: Tensor, begin: readonly number[], size?: readonly numbe
  */
 export function unslice(dy: Tensor, inShape: readonly number[], starts: readonly number[], steps: readonly number[]): Tensor {
   live(dy, 'unslice');
+  checkShape(inShape, 'unslice');
+  expectInts('unslice', 'starts', starts);
+  expectInts('unslice', 'steps', steps);
+  if (inShape.length !== dy.rank || starts.length !== dy.rank || steps.length !== dy.rank) {
+    throw new ArgumentError('unslice', `dy ${fmtShape(dy.shape)}, inShape ${fmtShape(inShape)}, starts and steps must all have the same rank`);
+  }
+  for (let i = 0; i < dy.rank; i++) {
+    const last = starts[i]! + (dy.shape[i]! - 1) * steps[i]!;
+    if (dy.shape[i]! > 0 && (starts[i]! < 0 || starts[i]! >= inShape[i]! || last < 0 || last >= inShape[i]!)) {
+      throw new ShapeError('unslice', `dy ${fmtShape(dy.shape)} written from ${JSON.stringify(starts)} with steps ${JSON.stringify(steps)} does not fit in ${fmtShape(inShape)}`);
+    }
+  }
   const be = dy.backend;
   const out = output(be, dy.dtype, inShape);
   if (out.size > 0) be.kernels.fill(out, 0);
@@ -266,9 +283,11 @@ export function stack(xs: readonly Tensor[], axis = 0): Tensor {
   }
   const a = normAxis(axis, xs[0]!.rank + 1, 'stack');
   const expanded = xs.map((x) => expandDims(x, a));
-  const out = concat(expanded, a);
-  for (const e of expanded) e.dispose();
-  return out;
+  try {
+    return concat(expanded, a);
+  } finally {
+    for (const e of expanded) e.dispose();
+  }
 }
 
 /**
@@ -286,6 +305,7 @@ export function split(x: Tensor, sizes: number | readonly number[], axis = 0): T
     }
     parts = new Array<number>(sizes).fill(dim / sizes);
   } else {
+    if (!Array.isArray(sizes)) throw new ArgumentError('split', `sizes must be a number of equal parts or an array of sizes, got ${sizes === null ? 'null' : typeof sizes}`);
     parts = sizes.slice();
     const inferred = parts.indexOf(-1);
     if (inferred >= 0) parts[inferred] = dim - parts.reduce((s, d, i) => (i === inferred ? s : s + d), 0);
@@ -312,6 +332,7 @@ export function split(x: Tensor, sizes: number | readonly number[], axis = 0): T
  */
 export function pad(x: Tensor, paddings: readonly (readonly [number, number])[], value = 0): Tensor {
   live(x, 'pad');
+  expectNumber('pad', 'value', value);
   if (!Array.isArray(paddings) || paddings.length !== x.rank) {
     throw new ArgumentError('pad', `expected ${x.rank} [before, after] pairs for ${fmtShape(x.shape)}, got ${JSON.stringify(paddings)}`);
   }
@@ -349,12 +370,19 @@ export function tile(x: Tensor, reps: readonly number[]): Tensor {
     inter.push(1, d);
     wide.push(reps[i]!, d);
   });
+  const outShape = x.shape.map((d, i) => d * reps[i]!);
+  checkShape(outShape, 'tile');
   const r = reshape(x, inter);
-  const b = broadcastTo(r, wide);
-  const out = reshape(b, x.shape.map((d, i) => d * reps[i]!));
-  r.dispose();
-  b.dispose();
-  return out;
+  try {
+    const b = broadcastTo(r, wide);
+    try {
+      return reshape(b, outShape);
+    } finally {
+      b.dispose();
+    }
+  } finally {
+    r.dispose();
+  }
 }
 
 /** Reads int32 indices synchronously when the backend allows, to report a bad one early. */
@@ -427,6 +455,8 @@ export function oneHot(indices: Tensor, depth: number, onValue = 1, offValue = 0
   live(indices, 'oneHot', 'indices');
   if (indices.dtype !== 'int32') throw new DTypeError('oneHot', `indices have dtype ${indices.dtype}; expected int32`);
   if (!Number.isInteger(depth) || depth < 1) throw new ArgumentError('oneHot', `depth must be a positive integer, got ${depth}`);
+  expectNumber('oneHot', 'onValue', onValue);
+  expectNumber('oneHot', 'offValue', offValue);
   checkIndices('oneHot', indices, depth, `depth ${depth}`);
   const e = reshape(indices, [...indices.shape, 1]);
   const r = constantOn(indices.backend, 'int32', Int32Array.from({ length: depth }, (_, i) => i), [depth]);
@@ -437,8 +467,12 @@ export function oneHot(indices: Tensor, depth: number, onValue = 1, offValue = 0
     e.dispose();
     r.dispose();
   }
-  const out = where(mask, onValue, offValue);
-  mask.dispose();
+  let out: Tensor;
+  try {
+    out = where(mask, onValue, offValue);
+  } finally {
+    mask.dispose();
+  }
   const f = out.dtype === 'float32' ? out : cast(out, 'float32');
   if (f !== out) out.dispose();
   return f;

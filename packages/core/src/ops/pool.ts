@@ -4,12 +4,13 @@
  * @module
  */
 import type { WindowParams } from '../backend/types.js';
+import { ArgumentError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
 import { cast, div, equal, mul } from './elementwise.js';
 import { broadcastTo, reshape } from './movement.js';
 import { argmax, max, sum } from './reduce.js';
 import { backendOf, constantOn, expectDType, input, live, output, recorded, tryFused } from './util.js';
-import { accumulatePatches, expectImage, extractPatches, resolveWindow, type Padding, windowOutput } from './window.js';
+import { accumulatePatches, checkWindowed, expectImage, extractPatches, resolveWindow, type Padding, windowOutput } from './window.js';
 
 /** Options of {@link maxPool} and {@link avgPool}. */
 export interface PoolOptions {
@@ -51,11 +52,20 @@ function windowCounts(x: Tensor, p: WindowParams): Tensor {
   return constantOn(x.backend, 'float32', counts, [1, oh, ow, 1]);
 }
 
+function checkKind(op: string, kind: unknown): void {
+  if (kind !== 'max' && kind !== 'avg') throw new ArgumentError(op, `kind must be 'max' or 'avg', got ${JSON.stringify(kind)}`);
+}
+
 /**
  * Pooling with explicit window parameters (what autograd and layers call).
  * @example pool2dWith('max', x, { window: [2, 2], strides: [2, 2], pads: [0, 0, 0, 0], dilations: [1, 1] })
  */
 export function pool2dWith(kind: 'max' | 'avg', x: Tensor, p: WindowParams): Tensor {
+  live(x, 'pool2d');
+  checkKind('pool2d', kind);
+  expectImage('pool2d', x);
+  expectDType('pool2d', x, ['float32']);
+  checkWindowed('pool2d', p, x.shape);
   return recorded('pool2d', [x], { kind, p }, () => {
     const be = x.backend;
     const [n, h, w, c] = x.shape as [number, number, number, number];
@@ -85,6 +95,10 @@ export function pool2dBackward(kind: 'max' | 'avg', x: Tensor, dy: Tensor, p: Wi
   live(x, 'pool2dBackward');
   live(dy, 'pool2dBackward', 'dy');
   backendOf('pool2dBackward', x, dy);
+  checkKind('pool2dBackward', kind);
+  expectImage('pool2dBackward', x);
+  expectDType('pool2dBackward', x, ['float32']);
+  checkWindowed('pool2dBackward', p, x.shape, { t: dy, channels: x.shape[3]! });
   return recorded('pool2dBackward', [x, dy], { kind, p }, () => {
     const be = x.backend;
     const fused = tryFused(be, 'pool2dBackward', x.shape, (out) => be.fused.pool2dBackward!(kind, input(x, be), input(dy, be), p, out));

@@ -40,6 +40,7 @@ function draw(n: number, seed: number | undefined, op: string): [[number, number
 
 function bits(shape: readonly number[], dtype: 'float32' | 'int32', seed: number | undefined, op: string): Tensor {
   checkShape(shape, op);
+  if (seed !== undefined) keyOf(seed, op); // checked before the output exists, so a bad seed leaks nothing
   const be = getBackend();
   const out = output(be, dtype, shape.slice());
   const [key, counter] = draw(out.size, seed, op);

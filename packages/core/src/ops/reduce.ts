@@ -46,6 +46,7 @@ export const min = (x: Tensor, axis?: Axes, keepDims = false): Tensor => reduce(
 /** True if any element is true (non-zero). @example any(greater(x, 0)) */
 export function any(x: Tensor, axis?: Axes, keepDims = false): Tensor {
   live(x, 'any');
+  normAxes(axis, x.rank, 'any'); // checked before the cast, so a bad axis leaves no copy behind
   const b = x.dtype === 'bool' ? x : cast(x, 'bool');
   const y = reduce('max', 'any', b, axis, keepDims);
   if (b !== x) b.dispose();
@@ -55,6 +56,7 @@ export function any(x: Tensor, axis?: Axes, keepDims = false): Tensor {
 /** True if every element is true (non-zero). @example all(isFinite(x)) */
 export function all(x: Tensor, axis?: Axes, keepDims = false): Tensor {
   live(x, 'all');
+  normAxes(axis, x.rank, 'all');
   const b = x.dtype === 'bool' ? x : cast(x, 'bool');
   const y = reduce('min', 'all', b, axis, keepDims);
   if (b !== x) b.dispose();

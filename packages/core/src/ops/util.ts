@@ -6,7 +6,7 @@
  */
 import type { Backend, DataArray, DType, View } from '../backend/types.js';
 import { engine, getBackend } from '../engine.js';
-import { ArgumentError, BackendError, DTypeError } from '../errors.js';
+import { ArgumentError, BackendError, DTypeError, TesseraError } from '../errors.js';
 import { fmtShape, isRowMajor, sizeOf, stridesOf } from '../shape.js';
 import { Tensor } from '../tensor.js';
 
@@ -33,9 +33,48 @@ export function backendOf(op: string, a: Tensor, b?: Tensor, c?: Tensor): Backen
   return be;
 }
 
-/** A new contiguous output tensor on `backend`. */
+/** The most elements one tensor may hold: kernels index with 32-bit integers. */
+export const MAX_TENSOR_ELEMENTS = 2 ** 31 - 1;
+
+/**
+ * A new contiguous output tensor on `backend`. A shape that reaches here unchecked (NaN,
+ * negative or too many elements) or a backend that cannot allocate gives a typed error, never
+ * a RangeError from deep inside a backend.
+ */
 export function output(backend: Backend, dtype: DType, shape: readonly number[]): Tensor {
-  return new Tensor(backend, backend.storage.alloc(dtype, sizeOf(shape)), dtype, shape);
+  const n = sizeOf(shape);
+  if (!(Number.isSafeInteger(n) && n >= 0 && n <= MAX_TENSOR_ELEMENTS)) {
+    throw new ArgumentError('alloc', `cannot make a ${dtype} tensor of shape ${fmtShape(shape)}: ${Number.isSafeInteger(n) && n >= 0 ? `${n} elements is more than the ${MAX_TENSOR_ELEMENTS} a tensor may hold` : 'the shape must hold non-negative integers'}`);
+  }
+  const budget = engine.allocLeft;
+  if (budget !== null) {
+    budget.bytes -= n * (dtype === 'bool' ? 1 : 4);
+    if (budget.bytes < 0) {
+      throw new ArgumentError('alloc', `a ${dtype} tensor of shape ${fmtShape(shape)} would take ${budget.what} past its limit of ${budget.limit} bytes`);
+    }
+  }
+  let buf: View['buf'];
+  try {
+    buf = backend.storage.alloc(dtype, n);
+  } catch (e) {
+    if (e instanceof TesseraError) throw e;
+    throw new BackendError('alloc', `backend '${backend.name}' could not allocate a ${dtype} tensor of shape ${fmtShape(shape)}: ${(e as Error)?.message ?? String(e)}`);
+  }
+  return new Tensor(backend, buf, dtype, shape);
+}
+
+/** Throws an ArgumentError unless `v` is a number (NaN and ±Infinity are numbers: their results are documented). */
+export function expectNumber(op: string, what: string, v: unknown): number {
+  if (typeof v !== 'number') throw new ArgumentError(op, `${what} must be a number, got ${v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v}`);
+  return v;
+}
+
+/** Throws an ArgumentError unless `v` is an array of integers (`null` entries allowed when `nulls`). */
+export function expectInts(op: string, what: string, v: unknown, nulls = false): readonly number[] {
+  if (!Array.isArray(v) || v.some((d) => !(Number.isInteger(d) || (nulls && (d === null || d === undefined))))) {
+    throw new ArgumentError(op, `${what} must be an array of integers${nulls ? ' (or nulls)' : ''}, got ${Array.isArray(v) ? JSON.stringify(v) : v === null ? 'null' : typeof v}`);
+  }
+  return v as number[];
 }
 
 /** A new tensor sharing `x`'s storage with another shape/strides/offset (a view). */
@@ -183,7 +222,14 @@ export function fusedKernel<K extends keyof Backend['fused']>(backend: Backend, 
 export function tryFused(backend: Backend, name: keyof Backend['fused'], shape: readonly number[], run: (out: Tensor) => void): Tensor | null {
   if (fusedKernel(backend, name) === undefined) return null;
   const out = output(backend, 'float32', shape);
-  if (out.size > 0) run(out);
+  try {
+    if (out.size > 0) run(out);
+  } catch (e) {
+    // A kernel that rejects its input (a typed error from the backend) must not leak the output.
+    releaseTemps();
+    out.dispose();
+    throw e;
+  }
   releaseTemps();
   return out;
 }

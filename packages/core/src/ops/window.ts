@@ -6,11 +6,11 @@
  */
 import type { WindowParams } from '../backend/types.js';
 import { ArgumentError, ShapeError } from '../errors.js';
-import { fmtShape } from '../shape.js';
+import { checkShape, fmtShape } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { contiguous } from './elementwise.js';
 import { pad, reshape, scatterAdd, slice } from './movement.js';
-import { constantOn, filledOn, live, recorded, view } from './util.js';
+import { constantOn, expectDType, expectNumber, filledOn, live, recorded, view } from './util.js';
 
 /** Padding of a window op: a mode, or explicit `[[top, bottom], [left, right]]`. */
 export type Padding = 'same' | 'valid' | readonly [readonly [number, number], readonly [number, number]];
@@ -79,12 +79,39 @@ export function expectImage(op: string, x: Tensor, what = 'x'): void {
 }
 
 /**
+ * Checks explicit window parameters and the tensors of the explicit-window ops (conv2dWith,
+ * the conv/pool backprops, pool2dWith) before any kernel sees them: a backend's fused kernel
+ * trusts its input, and a malformed one could hang a worker or read out of bounds. `image` is
+ * the `[n, h, w, c]` the window slides over; `dy`, when given, must be `[n, oh, ow, dyChannels]`.
+ * @internal
+ */
+export function checkWindowed(op: string, p: WindowParams, image: readonly number[], dy?: { t: Tensor; channels: number }): void {
+  const pairs = p === null || typeof p !== 'object' ? null : [p.window, p.strides, p.dilations];
+  if (pairs === null || pairs.some((v) => !Array.isArray(v) || v.length !== 2 || v.some((d) => !Number.isInteger(d) || d < 1)) || !Array.isArray(p.pads) || p.pads.length !== 4 || p.pads.some((d) => !Number.isInteger(d) || d < 0)) {
+    throw new ArgumentError(op, `window parameters ${JSON.stringify(p)} must have positive integer window/strides/dilations pairs and 4 non-negative integer pads`);
+  }
+  checkShape(image, op);
+  if (image.length !== 4) throw new ShapeError(op, `the image must be NHWC [batch, height, width, channels], got ${fmtShape(image)}`);
+  const [oh, ow] = windowOutput(image[1]!, image[2]!, p);
+  if (oh < 0 || ow < 0) throw new ShapeError(op, `a ${p.window.join('x')} window does not fit an image of ${fmtShape(image)}`);
+  if (dy !== undefined) {
+    live(dy.t, op, 'dy');
+    expectImage(op, dy.t, 'dy');
+    expectDType(op, dy.t, ['float32'], 'dy');
+    const want = [image[0]!, oh, ow, dy.channels];
+    if (dy.t.shape.some((d, i) => d !== want[i])) throw new ShapeError(op, `dy ${fmtShape(dy.t.shape)} does not match the window's output ${fmtShape(want)}`);
+  }
+}
+
+/**
  * The windows of an NHWC image as `[n, oh, ow, kh, kw, c]` (im2col), padding with `padValue`.
  * @example extractPatches(x, p).shape // [n, oh, ow, kh, kw, c]
  */
 export function extractPatches(x: Tensor, p: WindowParams, padValue = 0): Tensor {
   live(x, 'extractPatches');
   expectImage('extractPatches', x);
+  expectNumber('extractPatches', 'padValue', padValue);
+  checkWindowed('extractPatches', p, x.shape);
   return recorded('extractPatches', [x], { p }, () => {
     const [n, h, w, c] = x.shape as [number, number, number, number];
     const [oh, ow] = windowOutput(h, w, p);
@@ -110,6 +137,10 @@ export function extractPatches(x: Tensor, p: WindowParams, padValue = 0): Tensor
  */
 export function accumulatePatches(cols: Tensor, inShape: readonly number[], p: WindowParams): Tensor {
   live(cols, 'accumulatePatches');
+  checkShape(inShape, 'accumulatePatches');
+  if (inShape.length !== 4 || cols.rank !== 6 || cols.shape[0] !== inShape[0] || cols.shape[5] !== inShape[3]) {
+    throw new ShapeError('accumulatePatches', `cols ${fmtShape(cols.shape)} do not fit an image of shape ${fmtShape(inShape)} (expected [n, oh, ow, kh, kw, c])`);
+  }
   return recorded('accumulatePatches', [cols], { p, inShape }, () => {
     const [n, h, w, c] = inShape as [number, number, number, number];
     const [oh, ow] = windowOutput(h, w, p);
