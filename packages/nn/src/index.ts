@@ -18,6 +18,8 @@
  */
 import type { Model } from './engine/model.js';
 import type { LoadOptions } from './io/artifacts.js';
+import type { Layer } from './engine/layer.js';
+import type { LoadStateDictOptions, StateDictReport } from './io/pytorch.js';
 
 // Layers
 export { Layer, SymbolicTensor, Node, type CallOptions, type LayerArgs, type InputSpec, type AddWeightOptions, type LayerWeight, type LayerClass } from './engine/layer.js';
@@ -57,7 +59,34 @@ export {
   type GlobalPooling2DArgs,
   type PaddingMode,
 } from './layers/convolutional.js';
-export { setLayerSeed } from './layers/random-context.js';
+export { setLayerSeed, layerSeedState, restoreLayerSeedState } from './layers/random-context.js';
+export {
+  loraAdapter,
+  loraAdapterOf,
+  loraTargets,
+  applyLora,
+  saveLoraAdapters,
+  loadLoraAdapters,
+  LoraAdapter,
+  type LoraOptions,
+  type ApplyLoraOptions,
+} from './layers/lora.js';
+export { MultiHeadAttention, type MultiHeadAttentionArgs, type AttentionCallOptions } from './layers/attention.js';
+export { KVCache, KVCacheEntry } from './layers/kv-cache.js';
+export { CompositeLayer } from './layers/composite.js';
+export { TransformerEncoder, TransformerDecoder, type TransformerArgs, type TransformerCallOptions } from './layers/transformer.js';
+export {
+  PositionEmbedding,
+  SinusoidalPositionEncoding,
+  TokenAndPositionEmbedding,
+  RotaryEmbedding,
+  applyRotary,
+  type RotaryEmbeddingArgs,
+  type PositionEmbeddingArgs,
+  type SinusoidalPositionEncodingArgs,
+  type TokenAndPositionEmbeddingArgs,
+  type PositionCallOptions,
+} from './layers/position.js';
 
 // Activations, initializers, regularizers, metrics
 export { getActivation, activationNames, type ActivationName, type ActivationFn, type ActivationIdentifier } from './activations.js';
@@ -92,13 +121,34 @@ export {
   type CSVLoggerOptions,
 } from './callbacks/builtin.js';
 export { TrainingCurves, trainingCurvesSvg, type CurvesOptions } from './callbacks/curves.js';
+export { BackupAndRestore, type BackupAndRestoreOptions } from './callbacks/backup.js';
 
 // Saving and loading
-export { loadModelFromArtifacts, modelToArtifacts, MODEL_FORMAT_VERSION, type ModelArtifacts, type ModelJson, type WeightSpec, type LoadOptions } from './io/artifacts.js';
+export { loadModelFromArtifacts, modelToArtifacts, MODEL_FORMAT_VERSION, type ModelArtifacts, type ModelJson, type WeightSpec, type LoadOptions, type SaveOptions } from './io/artifacts.js';
 export { registerLayer, deserializeLayer, type LayerConfig } from './io/registry.js';
 // The safetensors reader/writer lives in @tessera/data; re-exported here so `@tessera/nn` keeps its API.
 export { parseSafetensors, serializeSafetensors, toHostArray, fromHostArray, type SafeTensor, type SafeDType, type SafetensorsFile } from '@tessera/data';
 export { crc32 } from './io/crc32.js';
+export { loadStateDict, type StateDictSource, type StateDictMapping, type LoadStateDictOptions, type StateDictReport } from './io/pytorch.js';
+
+// Text generation (sampling and the decoding loop)
+export {
+  TokenSampler,
+  greedy,
+  topKFilter,
+  topPFilter,
+  pickToken,
+  topKRow,
+  topPRow,
+  softmaxRow,
+  argmaxRow,
+  generate,
+  type SamplingOptions,
+  type TokenSamplerOptions,
+  type GenerateOptions,
+  type StepContext,
+  type StepFn,
+} from './generation/index.js';
 
 // Utilities
 export { clearSession, type Shape } from './util.js';
@@ -112,4 +162,15 @@ export { clearSession, type Shape } from './util.js';
 export async function loadModel(path: string, opts: LoadOptions = {}): Promise<Model> {
   const node = await import('./io/node.js');
   return node.loadModel(path, opts);
+}
+
+/**
+ * {@link loadStateDict} from a `.safetensors` file on disk (Node; `node:fs` is imported on
+ * demand). Reads the whole file, so its size bounds what is allocated.
+ * @example const report = await loadStateDictFile(model, './torch-mlp.safetensors', { strict: false });
+ */
+export async function loadStateDictFile(model: Layer, path: string, opts: LoadStateDictOptions = {}): Promise<StateDictReport> {
+  const { readFile } = await import('node:fs/promises');
+  const { loadStateDict } = await import('./io/pytorch.js');
+  return loadStateDict(model, new Uint8Array(await readFile(path)), opts);
 }

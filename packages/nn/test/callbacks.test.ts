@@ -158,8 +158,8 @@ describe('callbacks', () => {
     const seen: number[] = [];
     const t = new TerminateOnNaN({ printFn: (l) => lines.push(l) });
     const h = await m.fit(x, y, { epochs: 3, batchSize: 2, shuffle: false, verbose: 0, callbacks: [t, { onBatchEnd: (b) => void seen.push(b) }] });
-    expect(lines).toEqual(['Batch 2: Invalid loss, terminating training']);
-    expect(t.terminatedAt).toEqual({ epoch: 0, batch: 2 });
+    expect(lines).toEqual(['TerminateOnNaN: the loss is NaN at step 3 (epoch 1, batch 3); terminating training']);
+    expect(t.terminatedAt).toEqual({ epoch: 0, batch: 2, step: 3 });
     expect(seen).toEqual([0, 1, 2]);
     expect(h.epoch).toEqual([0]);
     m.dispose();

@@ -7,7 +7,7 @@ import { type Variable, variable, variableGrads } from '@tessera/autograd';
 import { dispose, keep, mul, sum, type Tensor } from '@tessera/core';
 import { type GoldenCase, type GoldenTensor, loadGolden } from '@tessera/data/golden';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type Layer, layers } from '../src/index.js';
+import { type AttentionCallOptions, type Layer, layers } from '../src/index.js';
 import { compare, expectNoLeak, snapshot, toTensor, useTestBackend } from './helpers.js';
 import { getBackend as currentBackend } from '@tessera/core';
 import { testBackendName } from '../../../scripts/test-backend.mjs';
@@ -17,16 +17,15 @@ beforeAll(useTestBackend);
 /** Kinds that are replayed elsewhere or later, with the reason (never skipped silently). */
 const SKIPPED: Record<string, string> = {
   activation: 'activations are replayed by @tessera/autograd (test/golden.test.ts), which owns their gradients',
-  multi_head_attention: 'MultiHeadAttention is a later issue; the layer does not exist yet',
 };
 
 /** The kinds replayed here through the nn layer API. */
-const KNOWN = new Set(['dense', 'conv2d', 'depthwise_conv2d', 'max_pool2d', 'avg_pool2d', 'batch_norm', 'layer_norm', 'embedding']);
+const KNOWN = new Set(['dense', 'conv2d', 'depthwise_conv2d', 'max_pool2d', 'avg_pool2d', 'batch_norm', 'layer_norm', 'embedding', 'multi_head_attention']);
 
 const RTOL = 1e-4;
 const ATOL = 1e-5;
 
-type Built = { layer: Layer; weights: string[]; training: boolean };
+type Built = { layer: Layer; weights: string[]; training: boolean; callOptions?: AttentionCallOptions };
 
 /** The layer a case describes, and which stored params are its weights (in `layer.weights` order). */
 function makeLayer(c: GoldenCase, t: Map<string, GoldenTensor>): Built {
@@ -65,6 +64,15 @@ function makeLayer(c: GoldenCase, t: Map<string, GoldenTensor>): Built {
       return { layer: layers.layerNormalization({ axis: a.axis, epsilon: a.epsilon }), weights: [p('gamma'), p('beta')], training: false };
     case 'embedding':
       return { layer: layers.embedding({ inputDim: a.input_dim, outputDim: a.output_dim }), weights: [p('table')], training: false };
+    case 'multi_head_attention':
+      // Self-attention; the case's second output is the attention weights [batch, heads, Tq, Tk].
+      if (a.self_attention !== true || a.dropout !== 0) throw new Error(`unsupported multi_head_attention case ${c.id}`);
+      return {
+        layer: layers.multiHeadAttention({ numHeads: a.num_heads, keyDim: a.key_dim, valueDim: a.value_dim, outputDim: a.model_dim }),
+        weights: c.params,
+        training: false,
+        callOptions: { useCausalMask: a.causal === true, returnAttentionScores: true },
+      };
     default:
       throw new Error(`no layer for kind ${c.kind}`);
   }
@@ -93,13 +101,13 @@ describe('golden layers (layers.json)', () => {
       const t = golden!.tensors;
       (tally[c.kind] ??= { replayed: 0, passed: 0 }).replayed++;
       const before = snapshot();
-      const { layer, weights, training } = makeLayer(c, t);
+      const { layer, weights, training, callOptions = {} } = makeLayer(c, t);
       const x = toTensor(t.get(c.inputs[0]!)!);
       const upstream = toTensor(t.get(c.upstream!)!);
       const differentiableX = x.dtype === 'float32';
       const xv = differentiableX ? variable(x, { name: 'golden_x' }) : null;
       const input = xv?.value ?? x;
-      layer.apply(input, { training: false }).dispose(); // builds the layer (BatchNormalization inference leaves the stats alone)
+      dispose(layer.applyAll(input, { ...callOptions, training: false }) as Tensor | Tensor[]); // builds the layer (BatchNormalization inference leaves the stats alone)
       const init = weights.map((n) => toTensor(t.get(n)!));
       layer.setWeights(init);
       dispose(init);
@@ -108,10 +116,13 @@ describe('golden layers (layers.json)', () => {
       if (xv) byName.set(c.inputs[0]!, xv);
       const wrt = [...byName.values()].filter((v) => v.trainable);
       let y: Tensor | null = null;
+      const extra: Tensor[] = []; // outputs after the first (attention scores)
       const { value, grads } = variableGrads(() => {
-        const out = layer.apply(input, { training });
-        y = keep(out);
-        return sum(mul(out, upstream));
+        const outs = layer.applyAll(input, { ...callOptions, training }) as Tensor | Tensor[];
+        const [out, ...rest] = Array.isArray(outs) ? outs : [outs];
+        y = keep(out!);
+        for (const r of rest) extra.push(keep(r));
+        return sum(mul(out!, upstream));
       }, wrt);
       const problems: string[] = [];
       const check = async (what: string, got: Tensor, want: GoldenTensor): Promise<void> => {
@@ -119,6 +130,8 @@ describe('golden layers (layers.json)', () => {
         if (msg) problems.push(msg);
       };
       await check('y', y!, t.get(c.outputs[0]!)!);
+      if (callOptions.returnAttentionScores && extra.length !== c.outputs.length - 1) problems.push(`expected ${c.outputs.length - 1} extra outputs, got ${extra.length}`);
+      for (let i = 0; i < extra.length; i++) await check(c.outputs[i + 1]!, extra[i]!, t.get(c.outputs[i + 1]!)!);
       if (c.kind === 'batch_norm' && training) {
         await check('new_moving_mean', layer.weights[2]!.value, t.get(`${c.id}/new_moving_mean`)!);
         await check('new_moving_variance', layer.weights[3]!.value, t.get(`${c.id}/new_moving_variance`)!);
@@ -129,7 +142,7 @@ describe('golden layers (layers.json)', () => {
         if (!g) problems.push(`no gradient for ${of}`);
         else await check(`grad ${of}`, g, t.get(gname)!);
       }
-      dispose([value, ...grads.values(), y!, x, upstream]);
+      dispose([value, ...grads.values(), y!, ...extra, x, upstream]);
       xv?.dispose();
       layer.dispose();
       expect(problems).toEqual([]);

@@ -8,7 +8,7 @@
  * const loss = opt.minimize(() => meanSquaredError(y, predict(x)));
  * @packageDocumentation
  */
-export { Optimizer, type OptimizerOptions, type OptimizerState, type GradientsInput } from './optimizer.js';
+export { Optimizer, type OptimizerOptions, type ParamGroup, type OptimizerState, type GradientsInput } from './optimizer.js';
 export {
   SGD,
   Adam,

@@ -48,6 +48,29 @@ export interface OptimizerOptions {
    * (Keras 3's `weight_decay`). Default 0 (AdamW: 0.004).
    */
   weightDecay?: number;
+  /**
+   * Differential learning rates: each group's variables are updated with the group's rate
+   * (fine-tuning a pretrained base slower than a new head). Variables in no group use
+   * `learningRate`. A variable may belong to one group only.
+   * @example adam({ learningRate: 1e-3, paramGroups: [{ params: base.trainableWeights, learningRateScale: 0.1 }] })
+   */
+  paramGroups?: readonly ParamGroup[];
+}
+
+/**
+ * A set of variables with their own learning rate (see {@link OptimizerOptions.paramGroups}).
+ * Give exactly one of `learningRate` (absolute, as in PyTorch's parameter groups) or
+ * `learningRateScale` (a multiplier of the optimizer's rate, so it follows schedules and
+ * callbacks such as ReduceLROnPlateau).
+ * @example { params: [dense.kernel, dense.bias], learningRate: 1e-4 }
+ */
+export interface ParamGroup {
+  /** The variables of the group. */
+  params: readonly Variable[];
+  /** A constant rate or a schedule of the step count for these variables. */
+  learningRate?: number | LearningRateSchedule;
+  /** These variables' rate is the optimizer's rate times this factor (>= 0). */
+  learningRateScale?: number;
 }
 
 /**
@@ -96,6 +119,8 @@ export abstract class Optimizer {
   readonly globalClipNorm: number | undefined;
   readonly weightDecay: number;
   private rate: number | LearningRateSchedule;
+  /** Variable -> its parameter group (absent: the optimizer's own rate). */
+  private readonly groupOf = new Map<Variable, ParamGroup>();
   private readonly slots = new Map<Variable, Slots>();
   /** Restored slot values waiting for their variable's first update (see setState). */
   private pending = new Map<string, Tensor>();
@@ -116,6 +141,42 @@ export abstract class Optimizer {
     this.clipValue = options.clipValue;
     this.globalClipNorm = options.globalClipNorm;
     this.weightDecay = options.weightDecay ?? 0;
+    this.initGroups(op, options.paramGroups);
+  }
+
+  private initGroups(op: string, groups: readonly ParamGroup[] | undefined): void {
+    if (groups === undefined) return;
+    if (!Array.isArray(groups)) throw new ArgumentError(op, `paramGroups must be an array of { params, learningRate | learningRateScale }, got ${typeof groups}`);
+    groups.forEach((g: ParamGroup, i) => {
+      if (g === null || typeof g !== 'object' || !Array.isArray(g.params)) throw new ArgumentError(op, `paramGroups[${i}] must be { params: Variable[], learningRate | learningRateScale }`);
+      const hasRate = g.learningRate !== undefined;
+      if (hasRate === (g.learningRateScale !== undefined)) {
+        throw new ArgumentError(op, `paramGroups[${i}] needs exactly one of learningRate and learningRateScale`);
+      }
+      if (hasRate && typeof g.learningRate !== 'function') checkNonNeg(op, `paramGroups[${i}].learningRate`, g.learningRate as number);
+      if (!hasRate) checkNonNeg(op, `paramGroups[${i}].learningRateScale`, g.learningRateScale);
+      const group: ParamGroup = { ...g, params: [...g.params] };
+      for (const v of group.params) {
+        if (v === null || typeof v !== 'object' || typeof (v as Variable).assign !== 'function') {
+          throw new ArgumentError(op, `paramGroups[${i}].params holds something that is not a Variable`);
+        }
+        if (this.groupOf.has(v)) throw new ArgumentError(op, `variable '${v.name}' is in more than one of paramGroups (again in paramGroups[${i}])`);
+        this.groupOf.set(v, group);
+      }
+    });
+  }
+
+  /** The parameter groups given at construction (copies of the arrays). */
+  get paramGroups(): ParamGroup[] {
+    return [...new Set(this.groupOf.values())].map((g) => ({ ...g, params: [...g.params] }));
+  }
+
+  /** The learning rate of the next update of `v`: its group's rate, else {@link learningRate}. */
+  learningRateOf(v: Variable): number {
+    const g = this.groupOf.get(v);
+    if (g === undefined) return this.learningRate;
+    if (g.learningRate === undefined) return this.learningRate * g.learningRateScale!;
+    return typeof g.learningRate === 'function' ? g.learningRate(this.iterations) : g.learningRate;
   }
 
   /**
@@ -178,15 +239,28 @@ export abstract class Optimizer {
     if (vars.length === 0) return;
     this.prune();
     const slots = vars.map((v) => this.slotsOf(v));
-    const lr = this.learningRate;
     const step = this.iterations + 1;
+    // Variables grouped by learning rate: one update call per rate (a single call without groups).
+    const byRate = new Map<number, number[]>();
+    vars.forEach((v, k) => {
+      const lr = this.learningRateOf(v);
+      const ks = byRate.get(lr);
+      if (ks === undefined) byRate.set(lr, [k]);
+      else ks.push(k);
+    });
+    // Scalar state a subclass advances once per update call (Nadam's product) must advance once per step.
+    const extra = byRate.size > 1 ? this.extraNumbers() : null;
     noGrad(() =>
       tidy(() => {
-        const clipped = this.clip(gs);
-        if (this.weightDecay > 0 && this.decaysInUpdate() === false) {
-          for (const v of vars) v.assign(sub(v.value, mul(v.value, lr * this.weightDecay)));
+        const clipped = this.clip(gs); // global clipping sees every gradient of the step
+        for (const [lr, ks] of byRate) {
+          if (extra !== null) this.setExtraNumbers(extra);
+          const vs = ks.map((k) => vars[k]!);
+          if (this.weightDecay > 0 && this.decaysInUpdate() === false) {
+            for (const v of vs) v.assign(sub(v.value, mul(v.value, lr * this.weightDecay)));
+          }
+          this.update(vs, ks.map((k) => clipped[k]!), ks.map((k) => slots[k]!), lr, step);
         }
-        this.update(vars, clipped, slots, lr, step);
       }),
     );
     this.iterations = step;
@@ -297,16 +371,20 @@ export abstract class Optimizer {
 
   /**
    * The state needed to resume training: copies of every slot tensor (named
-   * `<variable name>/<slot>`; yours to dispose) and the step count and learning rate.
-   * @example const { tensors, numbers } = opt.getState(); save(tensors, numbers);
+   * `<key>/<slot>`; yours to dispose) and the step count and learning rate. The key of a
+   * variable is `keys.get(variable)` when given, else its name. Variable names are made unique
+   * among the variables live in a process (`dense/kernel_1` when a copy of the model is loaded
+   * next to it), so state meant for another process should be keyed by something stable
+   * there, such as the model's weight paths (what `model.save` and `BackupAndRestore` do).
+   * @example const { tensors, numbers } = opt.getState(new Map(model.weightEntries.map((e) => [e.variable, e.name])));
    */
-  getState(): OptimizerState {
+  getState(keys?: ReadonlyMap<Variable, string>): OptimizerState {
     const tensors: Record<string, Tensor> = {};
     const names = this.slotNames();
     noGrad(() => {
       for (const { variable, tensors: ts } of this.slots.values()) {
         if (variable.isDisposed) continue;
-        ts.forEach((t, i) => (tensors[`${variable.name}/${names[i]}`] = clone(t)));
+        ts.forEach((t, i) => (tensors[`${keys?.get(variable) ?? variable.name}/${names[i]}`] = clone(t)));
       }
       for (const [k, t] of this.pending) tensors[k] = clone(t);
     });
@@ -318,17 +396,18 @@ export abstract class Optimizer {
    * matched to variables by name — at once for `variables` (an unknown name is an error) and
    * variables already seen, at their first update otherwise. The tensors passed in stay the
    * caller's. A schedule, if any, is kept (only `iterations` moves it); otherwise
-   * `learningRate` is restored.
+   * `learningRate` is restored. `keys` names the variables as {@link getState} was given them
+   * (default: by variable name).
    * @example opt.setState({ tensors, numbers: { iterations: 100, learningRate: 1e-3 } }, model.trainableWeights);
    */
-  setState(state: OptimizerState, variables?: readonly Variable[]): void {
+  setState(state: OptimizerState, variables?: readonly Variable[], keys?: ReadonlyMap<Variable, string>): void {
     const op = `${this.name}.setState`;
     if (state === null || typeof state !== 'object' || typeof state.tensors !== 'object' || typeof state.numbers !== 'object') {
       throw new ArgumentError(op, 'expected { tensors: Record<string, Tensor>, numbers: Record<string, number> }');
     }
     const names = this.slotNames();
     if (variables !== undefined) {
-      const known = new Set(variables.map((v) => v.name));
+      const known = new Set(variables.map((v) => keys?.get(v) ?? v.name));
       for (const key of Object.keys(state.tensors)) {
         if (!known.has(key.slice(0, key.lastIndexOf('/')))) {
           throw new ArgumentError(op, `state tensor '${key}' matches none of the variables (${[...known].join(', ')})`);
@@ -337,7 +416,7 @@ export abstract class Optimizer {
       for (const v of variables) this.slotsOf(v);
     }
     const byName = new Map<string, Slots>();
-    for (const s of this.slots.values()) byName.set(s.variable.name, s);
+    for (const s of this.slots.values()) byName.set(keys?.get(s.variable) ?? s.variable.name, s);
     for (const t of this.pending.values()) t.dispose();
     this.pending = new Map();
     noGrad(() => {

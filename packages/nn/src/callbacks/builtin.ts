@@ -318,9 +318,12 @@ export class ReduceLROnPlateau extends Callback {
  * @example model.fit(x, y, { callbacks: [new TerminateOnNaN()] });
  */
 export class TerminateOnNaN extends Callback {
-  /** The batch at which training was stopped, or null. */
-  terminatedAt: { epoch: number; batch: number } | null = null;
+  /** Where training was stopped (`step`: optimisation steps of this `fit` so far, 1-based), or null. */
+  terminatedAt: { epoch: number; batch: number; step: number } | null = null;
+  /** The message printed when it stopped a run (names the epoch, batch and step), or null. */
+  message: string | null = null;
   private epoch = 0;
+  private steps = 0;
   private readonly print: (line: string) => void;
   constructor(opts: { printFn?: (line: string) => void } = {}) {
     super();
@@ -328,15 +331,20 @@ export class TerminateOnNaN extends Callback {
   }
   override onTrainBegin(): void {
     this.terminatedAt = null;
+    this.message = null;
+    this.steps = 0;
   }
   override onEpochBegin(epoch: number): void {
     this.epoch = epoch;
   }
   override onBatchEnd(batch: number, logs: Logs = {}): void {
-    const loss = logs.loss;
+    this.steps++;
+    // The batch's own loss finds the step that diverged; the running mean stays non-finite after it.
+    const loss = logs.batchLoss ?? logs.loss;
     if (loss !== undefined && !Number.isFinite(loss)) {
-      this.print(`Batch ${batch}: Invalid loss, terminating training`);
-      this.terminatedAt = { epoch: this.epoch, batch };
+      this.message = `TerminateOnNaN: the loss is ${loss} at step ${this.steps} (epoch ${this.epoch + 1}, batch ${batch + 1}); terminating training`;
+      this.print(this.message);
+      this.terminatedAt = { epoch: this.epoch, batch, step: this.steps };
       this.model.stopTraining = true;
     }
   }

@@ -232,16 +232,32 @@ export abstract class Container extends Layer {
     this.inputs.forEach((s, i) => values.set(s.id, xs[i]!));
     const owned: Tensor[] = [];
     const inputSet = new Set(xs);
+    // Padding masks by symbolic tensor id (Keras masking): made by Embedding({ maskZero }),
+    // passed to layers that support masking, disposed at the end.
+    const masks = new Map<number, Tensor>();
+    const ownedMasks: Tensor[] = [];
+    const { mask: _outer, ...outer } = opts;
+    void _outer;
     try {
       for (const node of this.graphNodes) {
         const args = node.inputs.map((s) => values.get(s.id)!);
-        const callOpts: CallOptions = node.callOptions.training === undefined ? opts : { ...opts, training: node.callOptions.training };
-        const y = node.layer.applyAll(node.asList ? args : args[0]!, callOpts) as Tensor | Tensor[];
+        const inMasks = node.inputs.map((s) => masks.get(s.id) ?? null);
+        const mask = inMasks.some((m) => m !== null) ? (node.asList ? inMasks : inMasks[0]!) : null;
+        // The options given when the graph was built (e.g. useCausalMask) replay on every run.
+        const callOpts: CallOptions = { ...outer, ...node.callOptions, training: node.callOptions.training ?? opts.training };
+        if (mask !== null && node.layer.supportsMasking) callOpts.mask = mask;
+        const input = node.asList ? args : args[0]!;
+        const y = node.layer.applyAll(input, callOpts) as Tensor | Tensor[];
         const ys = Array.isArray(y) ? y : [y];
         ys.forEach((t, i) => {
           values.set(node.outputs[i]!.id, t);
           if (!inputSet.has(t) && !owned.includes(t)) owned.push(t);
         });
+        const outMask = node.layer.computeMask(input, mask);
+        if (outMask !== null) {
+          masks.set(node.outputs[0]!.id, outMask);
+          if (!inMasks.includes(outMask) && !ownedMasks.includes(outMask)) ownedMasks.push(outMask);
+        }
       }
       const outs = this.outputs.map((s) => values.get(s.id)!);
       const keepSet = new Set(outs);
@@ -250,6 +266,8 @@ export abstract class Container extends Layer {
     } catch (e) {
       for (const t of owned) t.dispose();
       throw e;
+    } finally {
+      for (const m of ownedMasks) m.dispose();
     }
   }
 

@@ -6,16 +6,26 @@
  * @module
  */
 import { noGrad, type Variable } from '@tessera/autograd';
-import { ArgumentError, type DType, ShapeError, Tensor, tidy, zeros } from '@tessera/core';
+import { ArgumentError, BackendError, type DType, ShapeError, Tensor, tidy, zeros } from '@tessera/core';
 import { getInitializer, type InitializerIdentifier } from '../initializers.js';
 import { getRegularizer, type Regularizer, type RegularizerIdentifier } from '../regularizers.js';
 import { accumulate, fmtShapeN, type Shape, toSnakeCase, uniqueName } from '../util.js';
 import { assignValue, newVariable, readValue } from '../variables.js';
 
-/** Options every layer's `call` receives. */
+/**
+ * Options every layer's `call` receives. Models hand the options they are called with to
+ * every layer, so layer-specific ones (MultiHeadAttention's `useCausalMask` and `cache`, the
+ * position layers' `startIndex`) reach the layers that read them; others ignore them.
+ */
 export interface CallOptions {
+  [option: string]: unknown;
   /** True while `fit` trains: dropout drops, batch normalisation uses batch statistics. */
   training?: boolean;
+  /**
+   * Padding mask(s) of the inputs (bool `[batch, T]`, true = a real position), passed by models
+   * to layers with `supportsMasking` (one per input for list inputs). See {@link Layer.computeMask}.
+   */
+  mask?: Tensor | null | readonly (Tensor | null)[];
 }
 
 /** Options common to every layer. */
@@ -176,7 +186,10 @@ export abstract class Layer {
   readonly inputDType: DType;
   /** The specs the inputs are checked against once built (one per input). */
   inputSpec: InputSpec[] | null = null;
-  /** Whether the layer supports masking (reserved). */
+  /**
+   * Whether the layer accepts padding masks: models pass it the inputs' masks as the `mask`
+   * call option, and (by default) hand its first input's mask on to the next layer.
+   */
   readonly supportsMasking: boolean = false;
   /** @internal Calls of this layer in graphs. */
   readonly inboundNodes: Node[] = [];
@@ -217,6 +230,39 @@ export abstract class Layer {
   }
   set trainable(value: boolean) {
     this.trainableFlag = Boolean(value);
+    this.syncVariableFlags();
+  }
+
+  /**
+   * Mirrors the effective trainability (layer flag and weight flag) onto each variable, so
+   * code that trains "every trainable variable" (`optimizer.minimize(fn)`, `variableGrads(fn)`)
+   * leaves frozen weights alone too, not only `fit`.
+   */
+  private syncVariableFlags(): void {
+    for (const w of this.weightList) w.variable.trainable = this.trainableFlag && w.trainable;
+  }
+
+  /**
+   * Freezes or unfreezes one weight of the layer (the layer's own `trainable` flag still
+   * applies on top), e.g. the base kernel under a LoRA adapter, or a bias you keep fixed.
+   * @example dense.setWeightTrainable('bias', false);
+   */
+  setWeightTrainable(name: string, trainable: boolean): void {
+    const i = this.weightList.findIndex((w) => w.name === name);
+    if (i < 0) throw new ArgumentError(this.name, `setWeightTrainable: no weight named '${name}' (weights: ${this.weightList.map((w) => w.name).join(', ') || 'none'})`);
+    this.weightList[i] = { ...this.weightList[i]!, trainable: Boolean(trainable) };
+    this.syncVariableFlags();
+  }
+
+  /**
+   * Removes a weight from the layer and returns its variable (now the caller's to dispose).
+   * For layer extensions that add and later drop weights (LoRA adapters after `merge`).
+   * @internal
+   */
+  removeWeight(name: string): Variable {
+    const i = this.weightList.findIndex((w) => w.name === name);
+    if (i < 0) throw new ArgumentError(this.name, `removeWeight: no weight named '${name}'`);
+    return this.weightList.splice(i, 1)[0]!.variable;
   }
 
   /** True after `dispose()`. */
@@ -239,7 +285,7 @@ export abstract class Layer {
     const init = getInitializer(opts.initializer ?? 'glorot_uniform');
     const value = noGrad(() => tidy(() => init.apply(shape, opts.dtype ?? 'float32')));
     const trainable = opts.trainable ?? true;
-    const v = newVariable(value, `${this.name}/${name}`, trainable);
+    const v = newVariable(value, `${this.name}/${name}`, trainable && this.trainableFlag);
     this.weightList.push({ name, variable: v, trainable, regularizer: getRegularizer(opts.regularizer) });
     return v;
   }
@@ -358,6 +404,19 @@ export abstract class Layer {
     ) as Shape | Shape[];
   }
 
+  /**
+   * The padding mask of the output (bool, true = a real position) given the inputs and their
+   * masks, or null for none (Keras `compute_mask`). The default passes the first input's mask
+   * through when the layer `supportsMasking` and drops it otherwise; Embedding with
+   * `maskZero` makes one. A returned mask that is not one of `mask` is the caller's to dispose.
+   * @example const m = embedding.computeMask(ids, null); // ids != 0
+   */
+  computeMask(inputs: Tensor | Tensor[], mask: Tensor | null | readonly (Tensor | null)[] | undefined): Tensor | null {
+    void inputs;
+    if (!this.supportsMasking || mask === null || mask === undefined) return null;
+    return Array.isArray(mask) ? ((mask as readonly (Tensor | null)[])[0] ?? null) : (mask as Tensor);
+  }
+
   /** Element type of the output; the default is the first input's. */
   computeOutputDType(inputDTypes: readonly DType[]): DType {
     return inputDTypes[0] ?? 'float32';
@@ -420,11 +479,18 @@ export abstract class Layer {
       if (!(x instanceof Tensor)) {
         throw new ArgumentError(this.name, `input ${i} must be a Tensor or a SymbolicTensor, got ${x === null ? 'null' : Array.isArray(x) ? 'a nested array (wrap it with tensor())' : typeof x}`);
       }
+      // Checked here, before the layer computes anything, so a bad input leaks no intermediate.
+      if (x.isDisposed) x.assertLive(this.name);
     });
     const tensors = list as Tensor[];
     if (!this.built) {
       const shapes = tensors.map((t) => [null, ...t.shape.slice(1)] as Shape);
       this.ensureBuilt(shapes.length === 1 && !Array.isArray(inputs) ? shapes[0]! : shapes);
+    }
+    const home = this.weightList[0]?.variable.value.backend;
+    const stranger = home === undefined ? undefined : tensors.find((t) => t.backend !== home);
+    if (stranger !== undefined) {
+      throw new BackendError(this.name, `input on backend '${stranger.backend.name}' but the layer's weights live on '${home!.name}'; move it with moveTo()`);
     }
     this.assertInputCompatible(tensors.map((t) => t.shape));
     return this.call(Array.isArray(inputs) ? tensors : tensors[0]!, opts);

@@ -12,7 +12,7 @@ import { add, ArgumentError, concat, keep, mul, slice, Tensor, tidy } from '@tes
 import { Callback, type CallbackHooks, CallbackList, History, lazyLogs, type Logs, type TrainingParams } from '../callbacks/base.js';
 import { ProgressBar } from '../callbacks/progress.js';
 import { InputLayer, input as makeInput, single } from '../layers/core.js';
-import { setLayerSeed } from '../layers/random-context.js';
+import { layerSeedState, restoreLayerSeedState, setLayerSeed } from '../layers/random-context.js';
 import type { Metric } from '../metrics.js';
 import { type Shape, uniqueName } from '../util.js';
 import { applyLoss, type CompileArgs, type CompiledState, type OptimizerLike, resolveCompile } from './compile-utils.js';
@@ -225,6 +225,14 @@ export class Model extends Container {
   history: History | null = null;
   /** @internal */
   compiled: CompiledState | null = null;
+  /**
+   * Where the next `fit` resumes: a callback sets it in `onTrainBegin` (BackupAndRestore), and
+   * `fit` starts at that epoch, skipping the first `step` batches of it (same order: the
+   * shuffle of an epoch depends only on `seed` and the epoch). @internal
+   */
+  resumeAt: { epoch: number; step: number; layerSeed?: { seed: number; counter: number } | null } | null = null;
+  /** The position of the running `fit`'s dropout stream after its last step (for checkpoints). @internal */
+  layerSeedPosition: { seed: number; counter: number } | null = null;
 
   constructor(args: FunctionalArgs | LayerArgs = {}) {
     super({ name: args.name ?? uniqueName('functional'), trainable: args.trainable });
@@ -470,8 +478,16 @@ export class Model extends Container {
       const resolve = (): Promise<Logs> => trackers.readBatch();
       let epochLogs: Logs = {};
       try {
+        this.resumeAt = null;
+        this.layerSeedPosition = args.seed === undefined ? null : { seed: args.seed, counter: 0 };
         await cbs.onTrainBegin();
-        for (let epoch = initialEpoch; epoch < epochs; epoch++) {
+        const resume = this.resumeAt as { epoch: number; step: number; layerSeed?: { seed: number; counter: number } | null } | null;
+        this.resumeAt = null;
+        // This run's dropout stream. The layer-seed context is global, and another model may
+        // train concurrently (both awaiting in turn), so each step swaps this run's position in.
+        let seedState = resume?.layerSeed !== undefined ? resume.layerSeed : this.layerSeedPosition;
+        this.layerSeedPosition = seedState;
+        for (let epoch = resume?.epoch ?? initialEpoch; epoch < epochs; epoch++) {
           trackers.reset();
           await cbs.onEpochBegin(epoch);
           let vars = this.collectTrainable();
@@ -480,7 +496,14 @@ export class Model extends Container {
             : this.datasetBatches(op, trainDs!, args.classWeight ?? null, args.stepsPerEpoch ?? null);
           const sources = new Set<Tensor>(train !== null ? [...train.xs, ...train.ys] : []);
           let step = 0;
+          const skip = resume !== null && epoch === resume.epoch ? resume.step : 0;
           for await (const batch of batches) {
+            if (step < skip) {
+              // Already trained on before the checkpoint this run resumed from.
+              disposeBatch(batch, sources);
+              step++;
+              continue;
+            }
             try {
               if (train === null) {
                 if (!this.built || this.inputs.length === 0) {
@@ -490,7 +513,13 @@ export class Model extends Container {
                 this.checkInputs(batch.xs.map((t) => t.shape));
               }
               await cbs.onBatchBegin(step, { batch: step, size: batch.size });
-              this.trainStep(c, batch, trackers, vars);
+              restoreLayerSeedState(seedState);
+              try {
+                this.trainStep(c, batch, trackers, vars);
+              } finally {
+                seedState = layerSeedState();
+                this.layerSeedPosition = seedState;
+              }
             } finally {
               disposeBatch(batch, sources);
             }
@@ -691,13 +720,14 @@ export class Model extends Container {
   }
 
   /**
-   * Saves the model (architecture, training config, weights) to directory `dir` in Node:
-   * `model.json` and a safetensors weights file, each written atomically.
+   * Saves the model (architecture, training config, weights and — when compiled — the
+   * optimizer's state, so `loadModel` resumes training where it stopped) to directory `dir` in
+   * Node: `model.json` and a safetensors weights file, each written atomically.
    * @example await model.save('./mnist-model'); const again = await loadModel('./mnist-model');
    */
-  async save(dir: string): Promise<void> {
+  async save(dir: string, opts: { includeOptimizer?: boolean } = {}): Promise<void> {
     const { saveModel } = await import('../io/node.js');
-    await saveModel(this, dir);
+    await saveModel(this, dir, { includeOptimizer: opts.includeOptimizer });
   }
 
   /**
@@ -861,10 +891,20 @@ export class Sequential extends Model {
     let x = single(this, inputs);
     if (!this.built) this.ensureBuilt([null, ...x.shape.slice(1)]);
     const orig = x;
-    for (const l of this.stack) {
-      const y = l.applyAll(x, opts) as Tensor;
-      if (x !== orig && y !== x) x.dispose();
-      x = y;
+    // The padding mask flows from layer to layer (Keras masking); see Layer.computeMask.
+    let mask: Tensor | null = null;
+    const ownedMasks: Tensor[] = [];
+    try {
+      for (const l of this.stack) {
+        const y = l.applyAll(x, mask !== null && l.supportsMasking ? { ...opts, mask } : opts) as Tensor;
+        const next = l.computeMask(x, mask);
+        if (next !== null && next !== mask) ownedMasks.push(next);
+        mask = next;
+        if (x !== orig && y !== x) x.dispose();
+        x = y;
+      }
+    } finally {
+      for (const m of ownedMasks) m.dispose();
     }
     return x;
   }

@@ -5,7 +5,8 @@
  * two artifacts as files.
  * @module
  */
-import { ArgumentError, FormatError, tensor, type Tensor } from '@tessera/core';
+import { ArgumentError, dispose, FormatError, tensor, type Tensor, withAllocationLimit } from '@tessera/core';
+import type { Variable } from '@tessera/autograd';
 import { fromHostArray, parseSafetensors, type SafeTensor, serializeSafetensors, toHostArray } from '@tessera/data';
 import { getOptimizer } from '@tessera/optim';
 import type { OptimizerLike } from '../engine/compile-utils.js';
@@ -42,6 +43,37 @@ export interface ModelJson {
     crc32: string;
     tensors: WeightSpec[];
   };
+  /**
+   * The optimizer's state when the model was saved compiled (Keras's `include_optimizer`):
+   * its numbers (`iterations`, `learningRate`, …) and the slot tensors, stored in the weights
+   * file as `optimizer/<weight path>/<slot>` — keyed by weight path, which is stable across
+   * processes, unlike variable names. Absent in files without one.
+   */
+  optimizerState?: { numbers: Record<string, number>; tensors: WeightSpec[] } | null;
+  /** Where a training run stood (epoch, step, random-stream state), written by `BackupAndRestore`. */
+  trainingState?: Record<string, unknown> | null;
+}
+
+/** Options of {@link modelToArtifacts} and `saveModel`. */
+export interface SaveOptions {
+  /** Store the optimizer's state (slots and step count) with a compiled model (default true). */
+  includeOptimizer?: boolean;
+  /** Extra JSON stored as `trainingState` (used by `BackupAndRestore`). @internal */
+  trainingState?: Record<string, unknown>;
+}
+
+/** Prefix of the optimizer's slot tensors in a weights file. */
+const OPT_PREFIX = 'optimizer/';
+
+/** The optimizer of a compiled model when it can save and restore its state. */
+interface StatefulOptimizer {
+  getState(keys?: ReadonlyMap<Variable, string>): { tensors: Record<string, Tensor>; numbers: Record<string, number> };
+  setState(state: { tensors: Record<string, Tensor>; numbers: Record<string, number> }, variables?: readonly Variable[], keys?: ReadonlyMap<Variable, string>): void;
+}
+
+function statefulOptimizer(model: Model): StatefulOptimizer | null {
+  const o = model.compiled?.optimizer as Partial<StatefulOptimizer> | undefined;
+  return o !== undefined && typeof o.getState === 'function' && typeof o.setState === 'function' ? (o as StatefulOptimizer) : null;
 }
 
 /** A model in memory: its JSON description and its weights as safetensors bytes. */
@@ -64,7 +96,7 @@ export interface LoadOptions {
  * Serialises a model: architecture, training config and weights (exact float32 bytes).
  * @example const artifacts = await modelToArtifacts(model); // { modelJson, weights }
  */
-export async function modelToArtifacts(model: Model): Promise<{ modelJson: ModelJson; weights: Uint8Array }> {
+export async function modelToArtifacts(model: Model, opts: SaveOptions = {}): Promise<{ modelJson: ModelJson; weights: Uint8Array }> {
   if (!model.built) throw new ArgumentError('toArtifacts', `model "${model.name}" is not built yet, so it has no weights; build it or give the first layer an inputShape`);
   const entries = model.weightEntries;
   const tensors = new Map<string, SafeTensor>();
@@ -77,6 +109,25 @@ export async function modelToArtifacts(model: Model): Promise<{ modelJson: Model
     tensors.set(w.name, fromHostArray(values[i]!, shape, dtype));
     specs.push({ name: w.name, shape, dtype });
   });
+  let optimizerState: ModelJson['optimizerState'] = null;
+  const opt = opts.includeOptimizer === false ? null : statefulOptimizer(model);
+  if (opt !== null) {
+    const state = opt.getState(new Map(entries.map((e) => [e.variable, e.name])));
+    try {
+      const names = Object.keys(state.tensors);
+      const data = await Promise.all(names.map((k) => state.tensors[k]!.data()));
+      const optSpecs: WeightSpec[] = [];
+      names.forEach((k, i) => {
+        const t = state.tensors[k]!;
+        const shape = [...t.shape];
+        tensors.set(OPT_PREFIX + k, fromHostArray(data[i]!, shape, t.dtype));
+        optSpecs.push({ name: OPT_PREFIX + k, shape, dtype: t.dtype });
+      });
+      optimizerState = { numbers: { ...state.numbers }, tensors: optSpecs };
+    } finally {
+      dispose(Object.values(state.tensors));
+    }
+  }
   const weights = serializeSafetensors(tensors, { format: 'tessera-weights', model: model.name });
   const modelJson: ModelJson = {
     format: 'tessera-model',
@@ -84,7 +135,9 @@ export async function modelToArtifacts(model: Model): Promise<{ modelJson: Model
     modelConfig: { className: model.className, config: model.getConfig() },
     trainingConfig: model.compiled ? { ...model.compiled.config, optimizer: model.compiled.optimizer.getConfig?.() ?? model.compiled.config.optimizer } : null,
     weightsManifest: { file: null, byteLength: weights.length, crc32: crc32(weights), tensors: specs },
+    optimizerState,
   };
+  if (opts.trainingState !== undefined) modelJson.trainingState = opts.trainingState;
   return { modelJson, weights };
 }
 
@@ -114,6 +167,10 @@ export function parseModelJson(op: string, src: ModelJson | string, what = 'mode
     !Array.isArray(m.tensors)
   ) {
     throw new FormatError(op, `${what} lacks modelConfig or a valid weightsManifest`);
+  }
+  const os = o.optimizerState;
+  if (os !== undefined && os !== null && (typeof os !== 'object' || os.numbers === null || typeof os.numbers !== 'object' || !Array.isArray(os.tensors) || os.tensors.some((t) => t === null || typeof t !== 'object' || typeof t.name !== 'string' || !t.name.startsWith(OPT_PREFIX)))) {
+    throw new FormatError(op, `${what} has an invalid optimizerState (expected { numbers, tensors: [{ name: 'optimizer/…' }] })`);
   }
   return o as ModelJson;
 }
@@ -149,34 +206,106 @@ export async function loadModelFromArtifacts(artifacts: ModelArtifacts, opts: Lo
 
 /** Architecture + checked weights → model (compiled when asked and possible). @internal */
 export async function buildModel(op: string, json: ModelJson, tensors: Map<string, SafeTensor>, opts: LoadOptions): Promise<Model> {
-  const layer = deserializeLayer(json.modelConfig, opts.customLayers);
+  // The weights the config makes the layers build must all be in the file, so building may
+  // allocate a few times the file's size (initializer temporaries) and no more: a hostile
+  // number in the config (units: 1e8) is refused before it can take gigabytes.
+  const limit = 8 * json.weightsManifest.byteLength + (32 << 20);
+  let layer;
+  try {
+    layer = withAllocationLimit(limit, 'the layers model.json describes', () => deserializeLayer(json.modelConfig, opts.customLayers));
+  } catch (e) {
+    if (e instanceof ArgumentError && e.op === 'alloc') throw new FormatError(op, `model.json describes layers far larger than its ${json.weightsManifest.byteLength}-byte weights file (${e.message})`);
+    throw e;
+  }
   if (!(layer instanceof Model)) throw new FormatError(op, `modelConfig describes a ${json.modelConfig.className}, not a model`);
   const model = layer;
   try {
-    const entries = model.weightEntries;
-    const want = new Set(entries.map((e) => e.name));
-    for (const name of tensors.keys()) if (!want.has(name)) throw new FormatError(op, `the weights hold '${name}', which the model does not have`);
-    for (const e of entries) {
-      const t = tensors.get(e.name);
-      if (t === undefined) throw new FormatError(op, `the weights lack '${e.name}'`);
-      const shape = e.variable.shape;
-      if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
-        throw new FormatError(op, `weight '${e.name}' has shape [${t.shape.join(',')}] in the file but [${shape.join(',')}] in the model`);
-      }
-      const { dtype, data } = toHostArray(t);
-      if (dtype !== e.variable.dtype) throw new FormatError(op, `weight '${e.name}' is ${dtype} in the file but ${e.variable.dtype} in the model`);
-      const value: Tensor = tensor(data, shape, dtype);
-      try {
-        assignValue(e.variable, value);
-      } finally {
-        value.dispose();
-      }
+    const keys = restoreWeights(op, model, json, tensors, false);
+    if (opts.compile !== false && json.trainingConfig) {
+      compileFromConfig(model, json.trainingConfig);
+      restoreOptimizerState(op, model, json, tensors, keys);
     }
-    if (opts.compile !== false && json.trainingConfig) compileFromConfig(model, json.trainingConfig);
     return model;
   } catch (e) {
     model.dispose();
     throw e;
+  }
+}
+
+/**
+ * Writes the weights of a file into an existing model (checked: every weight present, shapes
+ * and dtypes equal) and returns each variable's key in the file. Weights are matched by path;
+ * with `byPosition`, a model whose layer names differ from the file's (automatic names such
+ * as `dense_3` depend on what a process built before) is matched by order instead, when the
+ * count and every shape agree. Tensors under `optimizer/` are left to
+ * {@link restoreOptimizerState}. @internal
+ */
+export function restoreWeights(op: string, model: Model, json: ModelJson, tensors: Map<string, SafeTensor>, byPosition: boolean): Map<Variable, string> {
+  const entries = model.weightEntries;
+  const optNames = new Set((json.optimizerState?.tensors ?? []).map((t) => t.name));
+  const fileNames = [...tensors.keys()].filter((n) => !optNames.has(n));
+  const want = new Set(entries.map((e) => e.name));
+  let names = entries.map((e) => e.name);
+  if (byPosition && fileNames.some((n) => !want.has(n))) {
+    const manifest = json.weightsManifest.tensors.map((t) => t?.name);
+    const sameShapes = manifest.length === entries.length && manifest.every((n, i) => {
+      const t = typeof n === 'string' ? tensors.get(n) : undefined;
+      const shape = entries[i]!.variable.shape;
+      return t !== undefined && t.shape.length === shape.length && t.shape.every((d, k) => d === shape[k]);
+    });
+    if (sameShapes) names = manifest as string[];
+  }
+  const known = new Set(names);
+  for (const name of fileNames) if (!known.has(name)) throw new FormatError(op, `the weights hold '${name}', which the model does not have`);
+  entries.forEach((e, i) => {
+    const name = names[i]!;
+    const t = tensors.get(name);
+    if (t === undefined) throw new FormatError(op, `the weights lack '${name}'`);
+    const shape = e.variable.shape;
+    if (t.shape.length !== shape.length || t.shape.some((d, k) => d !== shape[k])) {
+      throw new FormatError(op, `weight '${name}' has shape [${t.shape.join(',')}] in the file but [${shape.join(',')}] in the model`);
+    }
+    const { dtype, data } = toHostArray(t);
+    if (dtype !== e.variable.dtype) throw new FormatError(op, `weight '${name}' is ${dtype} in the file but ${e.variable.dtype} in the model`);
+    const value: Tensor = tensor(data, shape, dtype);
+    try {
+      assignValue(e.variable, value);
+    } finally {
+      value.dispose();
+    }
+  });
+  return new Map(entries.map((e, i) => [e.variable, names[i]!]));
+}
+
+/**
+ * Restores the optimizer state a file holds into the compiled model's optimizer (when both
+ * exist), keyed by the weight paths `restoreWeights` matched. @internal
+ */
+export function restoreOptimizerState(op: string, model: Model, json: ModelJson, tensors: Map<string, SafeTensor>, keys: Map<Variable, string>): void {
+  const os = json.optimizerState;
+  const opt = statefulOptimizer(model);
+  if (os === undefined || os === null || opt === null) return;
+  const state: Record<string, Tensor> = {};
+  try {
+    for (const spec of os.tensors) {
+      const t = tensors.get(spec.name);
+      if (t === undefined) throw new FormatError(op, `the weights lack the optimizer slot '${spec.name}' the manifest lists`);
+      const { dtype, data } = toHostArray(t);
+      state[spec.name.slice(OPT_PREFIX.length)] = tensor(data, [...t.shape], dtype);
+    }
+    const numbers: Record<string, number> = {};
+    for (const [k, v] of Object.entries(os.numbers)) {
+      if (typeof v !== 'number' || !Number.isFinite(v)) throw new FormatError(op, `optimizerState.numbers.${k} is ${JSON.stringify(v)}; expected a finite number`);
+      numbers[k] = v;
+    }
+    const trainable = new Set(model.trainableWeights);
+    try {
+      opt.setState({ tensors: state, numbers }, [...keys.keys()].filter((v) => trainable.has(v)), keys);
+    } catch (e) {
+      throw e instanceof FormatError ? e : new FormatError(op, `the saved optimizer state does not fit the model's optimizer: ${(e as Error).message}`);
+    }
+  } finally {
+    dispose(Object.values(state));
   }
 }
 

@@ -9,7 +9,8 @@
  */
 import { ArgumentError, FormatError } from '@tessera/core';
 import type { Model } from '../engine/model.js';
-import { buildModel, checkWeights, type LoadOptions, modelToArtifacts, parseModelJson } from './artifacts.js';
+import type { SafeTensor } from '@tessera/data';
+import { buildModel, checkWeights, type LoadOptions, type ModelJson, modelToArtifacts, parseModelJson, type SaveOptions } from './artifacts.js';
 
 type Fs = typeof import('node:fs/promises');
 type PathMod = typeof import('node:path');
@@ -94,10 +95,10 @@ export async function readText(file: string): Promise<string> {
  * written atomically; older weights files in the directory are removed afterwards.
  * @example await saveModel(model, './mnist-model');
  */
-export async function saveModel(model: Model, dir: string): Promise<{ modelJson: string; weights: string }> {
+export async function saveModel(model: Model, dir: string, opts: SaveOptions = {}): Promise<{ modelJson: string; weights: string }> {
   if (typeof dir !== 'string' || dir.length === 0) throw new ArgumentError('save', `expected a directory path, got ${JSON.stringify(dir)}`);
   const { fs, path } = await node();
-  const { modelJson, weights } = await modelToArtifacts(model);
+  const { modelJson, weights } = await modelToArtifacts(model, opts);
   const weightsName = `weights-${modelJson.weightsManifest.crc32}.safetensors`;
   modelJson.weightsManifest.file = weightsName;
   await fs.mkdir(dir, { recursive: true });
@@ -118,6 +119,15 @@ export async function saveModel(model: Model, dir: string): Promise<{ modelJson:
  */
 export async function loadModel(location: string, opts: LoadOptions = {}): Promise<Model> {
   const op = 'loadModel';
+  const { json, tensors } = await readSavedModel(op, location);
+  return buildModel(op, json, tensors, opts);
+}
+
+/**
+ * Reads and checks a saved model directory (or its model.json): the parsed JSON and the
+ * weights (length and CRC-32 checked). @internal
+ */
+export async function readSavedModel(op: string, location: string): Promise<{ json: ModelJson; tensors: Map<string, SafeTensor> }> {
   if (typeof location !== 'string' || location.length === 0) throw new ArgumentError(op, `expected a path, got ${JSON.stringify(location)}`);
   const { fs, path } = await node();
   let jsonPath = location;
@@ -143,5 +153,5 @@ export async function loadModel(location: string, opts: LoadOptions = {}): Promi
     throw new FormatError(op, `the weights file '${weightsPath}' named by ${jsonPath} is missing`);
   }
   const tensors = checkWeights(op, json, bytes, `the weights file '${weightsPath}'`);
-  return buildModel(op, json, tensors, opts);
+  return { json, tensors };
 }

@@ -4,12 +4,15 @@
  * `customLayers` (an explicit registry, so loading never depends on import side effects).
  * @module
  */
-import { ArgumentError, FormatError } from '@tessera/core';
+import { ArgumentError, FormatError, TesseraError } from '@tessera/core';
 import { type Layer, type LayerClass, SymbolicTensor } from '../engine/layer.js';
 import { Model, Sequential } from '../engine/model.js';
 import { AveragePooling2D, Conv2D, DepthwiseConv2D, GlobalAveragePooling2D, GlobalMaxPooling2D, MaxPooling2D } from '../layers/convolutional.js';
 import { Activation, Add, Concatenate, Dense, Dropout, Embedding, Flatten, InputLayer, Reshape } from '../layers/core.js';
 import { BatchNormalization, LayerNormalization } from '../layers/normalization.js';
+import { MultiHeadAttention } from '../layers/attention.js';
+import { PositionEmbedding, RotaryEmbedding, SinusoidalPositionEncoding, TokenAndPositionEmbedding } from '../layers/position.js';
+import { TransformerDecoder, TransformerEncoder } from '../layers/transformer.js';
 import type { Shape } from '../util.js';
 
 const custom = new Map<string, LayerClass>();
@@ -33,6 +36,13 @@ function builtins(): Record<string, LayerClass> {
     AveragePooling2D,
     GlobalAveragePooling2D,
     GlobalMaxPooling2D,
+    MultiHeadAttention,
+    TransformerEncoder,
+    TransformerDecoder,
+    PositionEmbedding,
+    SinusoidalPositionEncoding,
+    TokenAndPositionEmbedding,
+    RotaryEmbedding,
     Sequential: { className: 'Sequential', fromConfig: sequentialFromConfig },
     Functional: { className: 'Functional', fromConfig: functionalFromConfig },
     Model: { className: 'Model', fromConfig: functionalFromConfig },
@@ -70,18 +80,32 @@ export function deserializeLayer(cfg: LayerConfig, customLayers: Record<string, 
   if (cls === undefined) {
     throw new ArgumentError('deserializeLayer', `unknown layer class '${cfg.className}'; register it with registerLayer(${cfg.className}) or pass { customLayers: { ${cfg.className} } }`);
   }
-  return cls.fromConfig(cfg.config, customLayers);
+  try {
+    return cls.fromConfig(cfg.config, customLayers);
+  } catch (e) {
+    // A config of the right shape but with values of the wrong type (a file edited or damaged
+    // by hand) must give a typed error naming the layer, not a TypeError from deep inside it.
+    if (e instanceof TesseraError) throw e;
+    throw new FormatError('deserializeLayer', `invalid config for a ${cfg.className}${typeof cfg.config.name === 'string' ? ` ("${cfg.config.name}")` : ''}: ${(e as Error)?.message ?? String(e)}`);
+  }
 }
 
 function sequentialFromConfig(config: Record<string, unknown>, customLayers?: Record<string, LayerClass>): Sequential {
   const layerCfgs = config.layers;
   if (!Array.isArray(layerCfgs)) throw new FormatError('loadModel', 'Sequential config has no layers list');
-  const layers = layerCfgs.map((c) => deserializeLayer(c as LayerConfig, customLayers));
-  const m = new Sequential({ name: typeof config.name === 'string' ? config.name : undefined, layers });
-  const shape = config.buildInputShape as Shape | null | undefined;
-  if (!m.built && Array.isArray(shape) && layers.length > 0) m.ensureBuilt(shape);
-  if (config.trainable === false) m.trainable = false;
-  return m;
+  const layers: Layer[] = [];
+  try {
+    for (const c of layerCfgs) layers.push(deserializeLayer(c as LayerConfig, customLayers));
+    const m = new Sequential({ name: typeof config.name === 'string' ? config.name : undefined, layers });
+    const shape = config.buildInputShape as Shape | null | undefined;
+    if (!m.built && Array.isArray(shape) && layers.length > 0) m.ensureBuilt(shape);
+    if (config.trainable === false) m.trainable = false;
+    return m;
+  } catch (e) {
+    // The layers built before the failure own weights: free them, or a bad file leaks them.
+    for (const l of layers) l.dispose();
+    throw e;
+  }
 }
 
 type Ref = [string, number, number];
@@ -95,11 +119,23 @@ function functionalFromConfig(config: Record<string, unknown>, customLayers?: Re
   const cfgs = config.layers as FunctionalLayerConfig[] | undefined;
   if (!Array.isArray(cfgs)) throw new FormatError('loadModel', 'functional model config has no layers list');
   const layers = new Map<string, Layer>();
+  try {
+    return functionalGraph(config, cfgs, layers, customLayers);
+  } catch (e) {
+    for (const l of layers.values()) l.dispose();
+    throw e;
+  }
+}
+
+function functionalGraph(config: Record<string, unknown>, cfgs: FunctionalLayerConfig[], layers: Map<string, Layer>, customLayers?: Record<string, LayerClass>): Model {
   const outputs = new Map<string, SymbolicTensor[][]>();
   const pending: { layer: Layer; specs: FunctionalLayerConfig['inboundNodes'] }[] = [];
   for (const c of cfgs) {
     const layer = deserializeLayer(c, customLayers);
-    if (layers.has(layer.name)) throw new FormatError('loadModel', `layer name "${layer.name}" appears twice`);
+    if (layers.has(layer.name)) {
+      layer.dispose();
+      throw new FormatError('loadModel', `layer name "${layer.name}" appears twice`);
+    }
     layers.set(layer.name, layer);
     if (layer instanceof InputLayer) outputs.set(layer.name, [[layer.inboundNodes[0]!.outputs[0]!]]);
     else {

@@ -4,7 +4,7 @@
  * @module
  */
 import type { Variable } from '@tessera/autograd';
-import { add, ArgumentError, cast, concat, type DType, DTypeError, gather, greaterEqual, linear, mul, randomUniform, reshape, ShapeError, type Tensor, where } from '@tessera/core';
+import { add, ArgumentError, cast, concat, type DType, DTypeError, gather, greaterEqual, linear, mul, notEqual, randomUniform, reshape, ShapeError, type Tensor, where } from '@tessera/core';
 import { type ActivationIdentifier, fusableActivation, getActivation, serializeActivation } from '../activations.js';
 import { baseArgs, type CallOptions, Layer, type LayerArgs, Node, SymbolicTensor } from '../engine/layer.js';
 import { getInitializer, type Initializer, type InitializerIdentifier, serializeInitializer } from '../initializers.js';
@@ -95,6 +95,8 @@ export interface DenseArgs extends LayerArgs {
  */
 export class Dense extends Layer {
   static override readonly className = 'Dense';
+  /** Passes a padding mask through. */
+  override readonly supportsMasking = true;
   readonly units: number;
   readonly activation: ActivationIdentifier;
   readonly useBias: boolean;
@@ -104,6 +106,12 @@ export class Dense extends Layer {
   readonly biasRegularizer: Regularizer | null;
   kernel: Variable | null = null;
   bias: Variable | null = null;
+  /**
+   * A term added to `x·kernel + bias` before the activation: a LoRA adapter's low-rank
+   * update while one is attached (see `loraAdapter`), else null.
+   * @internal
+   */
+  kernelDelta: ((x: Tensor) => Tensor) | null = null;
 
   constructor(args: DenseArgs) {
     super(args);
@@ -131,6 +139,16 @@ export class Dense extends Layer {
     const x = single(this, inputs);
     const fused = fusableActivation(this.activation);
     const b = this.bias?.value ?? null;
+    if (this.kernelDelta !== null) {
+      const base = linear(x, this.kernel!.value, b);
+      const delta = this.kernelDelta(x);
+      const y = add(base, delta);
+      base.dispose();
+      delta.dispose();
+      const z = getActivation(this.activation)(y);
+      if (z !== y) y.dispose();
+      return z;
+    }
     if (fused !== null) return linear(x, this.kernel!.value, b, fused);
     const y = linear(x, this.kernel!.value, b);
     const z = getActivation(this.activation)(y);
@@ -269,10 +287,13 @@ export interface DropoutArgs extends LayerArgs {
  */
 export class Dropout extends Layer {
   static override readonly className = 'Dropout';
+  /** Passes a padding mask through. */
+  override readonly supportsMasking = true;
   readonly rate: number;
   readonly noiseShape: (number | null)[] | null;
   readonly seed: number | null;
-  private calls = 0;
+  /** Masks drawn so far: a seeded layer's position in its stream (checkpoints save it). @internal */
+  calls = 0;
   constructor(args: DropoutArgs) {
     super(args);
     if (typeof args?.rate !== 'number' || !(args.rate >= 0 && args.rate < 1)) throw new ArgumentError(this.name, `rate must be in [0, 1), got ${JSON.stringify(args?.rate)}`);
@@ -290,11 +311,13 @@ export class Dropout extends Layer {
     const u = randomUniform(shape, { seed });
     const keepMask = greaterEqual(u, this.rate);
     const scaled = where(keepMask, 1 / (1 - this.rate), 0);
-    const y = mul(x, scaled);
-    u.dispose();
-    keepMask.dispose();
-    scaled.dispose();
-    return y;
+    try {
+      return mul(x, scaled);
+    } finally {
+      u.dispose();
+      keepMask.dispose();
+      scaled.dispose();
+    }
   }
   override computeOutputShape(inputShape: Shape): Shape {
     return inputShape;
@@ -318,6 +341,8 @@ export interface ActivationArgs extends LayerArgs {
  */
 export class Activation extends Layer {
   static override readonly className = 'Activation';
+  /** Passes a padding mask through. */
+  override readonly supportsMasking = true;
   readonly activation: ActivationIdentifier;
   constructor(args: ActivationArgs) {
     super(args);
@@ -350,6 +375,11 @@ export interface EmbeddingArgs extends LayerArgs {
   /** Default `uniform` (±0.05), as in Keras. */
   embeddingsInitializer?: InitializerIdentifier;
   embeddingsRegularizer?: RegularizerIdentifier | null;
+  /**
+   * Treat index 0 as padding: the layer's output carries a mask (`indices != 0`) that models
+   * pass to later layers that support masking, such as MultiHeadAttention (default false).
+   */
+  maskZero?: boolean;
 }
 
 /**
@@ -362,6 +392,8 @@ export class Embedding extends Layer {
   readonly outputDim: number;
   readonly embeddingsInitializer: Initializer;
   readonly embeddingsRegularizer: Regularizer | null;
+  readonly maskZero: boolean;
+  override readonly supportsMasking: boolean;
   embeddings: Variable | null = null;
   constructor(args: EmbeddingArgs) {
     super({ ...args, dtype: args?.dtype ?? 'int32' });
@@ -369,6 +401,12 @@ export class Embedding extends Layer {
     this.outputDim = checkPositiveInt(this.name, 'outputDim', args?.outputDim);
     this.embeddingsInitializer = getInitializer(args.embeddingsInitializer ?? 'uniform');
     this.embeddingsRegularizer = getRegularizer(args.embeddingsRegularizer);
+    this.maskZero = args.maskZero ?? false;
+    this.supportsMasking = this.maskZero;
+  }
+  /** With `maskZero`, `indices != 0` (bool); otherwise null. */
+  override computeMask(inputs: Tensor | Tensor[]): Tensor | null {
+    return this.maskZero ? notEqual(single(this, inputs), 0) : null;
   }
   override build(): void {
     this.embeddings = this.addWeight('embeddings', [this.inputDim, this.outputDim], { initializer: this.embeddingsInitializer, regularizer: this.embeddingsRegularizer });
@@ -394,6 +432,7 @@ export class Embedding extends Layer {
       outputDim: this.outputDim,
       embeddingsInitializer: serializeInitializer(this.embeddingsInitializer),
       embeddingsRegularizer: serializeRegularizer(this.embeddingsRegularizer),
+      maskZero: this.maskZero,
     };
   }
   static fromConfig(c: Record<string, unknown>): Embedding {

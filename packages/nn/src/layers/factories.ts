@@ -33,6 +33,18 @@ import {
   type ReshapeArgs,
 } from './core.js';
 import { BatchNormalization, type BatchNormalizationArgs, LayerNormalization, type LayerNormalizationArgs } from './normalization.js';
+import { MultiHeadAttention, type MultiHeadAttentionArgs } from './attention.js';
+import {
+  PositionEmbedding,
+  type PositionEmbeddingArgs,
+  RotaryEmbedding,
+  type RotaryEmbeddingArgs,
+  SinusoidalPositionEncoding,
+  type SinusoidalPositionEncodingArgs,
+  TokenAndPositionEmbedding,
+  type TokenAndPositionEmbeddingArgs,
+} from './position.js';
+import { type TransformerArgs, TransformerDecoder, TransformerEncoder } from './transformer.js';
 
 /**
  * A Dense layer, from its options or Keras-style positionally.
@@ -74,3 +86,17 @@ export const add = (args: LayerArgs = {}): Add => new Add(args);
 export const concatenate = (args: LayerArgs & { axis?: number } = {}): Concatenate => new Concatenate(args);
 /** @example layers.inputLayer({ batchInputShape: [null, 784] }) */
 export const inputLayer = (args: LayerArgs & { batchInputShape: readonly (number | null)[] }): InputLayer => new InputLayer(args);
+/** @example layers.multiHeadAttention({ numHeads: 4, keyDim: 16 }).apply(x, { useCausalMask: true }) */
+export const multiHeadAttention = (args: MultiHeadAttentionArgs): MultiHeadAttention => new MultiHeadAttention(args);
+/** @example layers.transformerEncoder({ numHeads: 4, intermediateDim: 128, normFirst: true }).apply(x, { useCausalMask: true }) */
+export const transformerEncoder = (args: TransformerArgs): TransformerEncoder => new TransformerEncoder(args);
+/** @example layers.transformerDecoder({ numHeads: 4, intermediateDim: 128 }).apply([x, memory]) */
+export const transformerDecoder = (args: TransformerArgs): TransformerDecoder => new TransformerDecoder(args);
+/** @example layers.positionEmbedding({ maxLength: 128 }).apply(tokenVectors) // [batch, T, dim] position vectors */
+export const positionEmbedding = (args: PositionEmbeddingArgs): PositionEmbedding => new PositionEmbedding(args);
+/** @example layers.sinusoidalPositionEncoding().apply(tokenVectors, { startIndex: 0 }) */
+export const sinusoidalPositionEncoding = (args: SinusoidalPositionEncodingArgs = {}): SinusoidalPositionEncoding => new SinusoidalPositionEncoding(args);
+/** @example layers.tokenAndPositionEmbedding({ vocabSize: 30, maxLength: 64, embeddingDim: 32, maskZero: true }) */
+export const tokenAndPositionEmbedding = (args: TokenAndPositionEmbeddingArgs): TokenAndPositionEmbedding => new TokenAndPositionEmbedding(args);
+/** @example layers.rotaryEmbedding().apply(x, { startIndex: 0 }) // x [batch, T, d], d even */
+export const rotaryEmbedding = (args: RotaryEmbeddingArgs = {}): RotaryEmbedding => new RotaryEmbedding(args);

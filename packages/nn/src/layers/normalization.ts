@@ -62,8 +62,8 @@ export class BatchNormalization extends Layer {
     this.momentum = args.momentum ?? 0.99;
     this.epsilon = args.epsilon ?? 1e-3;
     if (!Number.isInteger(this.axis)) throw new ArgumentError(this.name, `axis must be an integer, got ${this.axis}`);
-    if (!(this.momentum >= 0 && this.momentum <= 1)) throw new ArgumentError(this.name, `momentum must be in [0, 1], got ${this.momentum}`);
-    if (!(this.epsilon > 0)) throw new ArgumentError(this.name, `epsilon must be > 0, got ${this.epsilon}`);
+    if (typeof this.momentum !== 'number' || !(this.momentum >= 0 && this.momentum <= 1)) throw new ArgumentError(this.name, `momentum must be in [0, 1], got ${this.momentum}`);
+    if (typeof this.epsilon !== 'number' || !(this.epsilon > 0)) throw new ArgumentError(this.name, `epsilon must be a number > 0, got ${JSON.stringify(this.epsilon)}`);
     this.center = args.center ?? true;
     this.scale = args.scale ?? true;
     this.betaInitializer = getInitializer(args.betaInitializer ?? 'zeros');
@@ -186,6 +186,8 @@ export interface LayerNormalizationArgs extends LayerArgs {
  */
 export class LayerNormalization extends Layer {
   static override readonly className = 'LayerNormalization';
+  /** Passes a padding mask through. */
+  override readonly supportsMasking = true;
   readonly axis: number;
   readonly epsilon: number;
   readonly center: boolean;

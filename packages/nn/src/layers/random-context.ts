@@ -21,3 +21,19 @@ export function nextDropoutSeed(): number | undefined {
   const s = (state.seed * 1_000_003 + ++state.counter * 7_919) % 2 ** 52;
   return s;
 }
+
+/**
+ * The position of the layer-seed stream (for checkpoints), or null when none is set.
+ * @example const s = layerSeedState(); ... restoreLayerSeedState(s);
+ */
+export function layerSeedState(): { seed: number; counter: number } | null {
+  return state === null ? null : { ...state };
+}
+
+/**
+ * Moves the layer-seed stream back to a position from {@link layerSeedState} (resuming a run).
+ * @example restoreLayerSeedState({ seed: 42, counter: 1200 });
+ */
+export function restoreLayerSeedState(s: { seed: number; counter: number } | null): void {
+  state = s === null ? null : { seed: s.seed, counter: s.counter };
+}
