@@ -66,7 +66,7 @@ export function webGpuBackendFromDevice(device: GPUDevice, adapter: GPUAdapter, 
     scatterAdd: (indices, updates, axis, out) => scatterAdd(ctx, indices, updates, axis, out),
     randomBits: (key, counter, out) => randomBits(ctx, key, counter, out),
   };
-  const fused: FusedKernels = {
+  const fused: Omit<FusedKernels, 'scaledDotProductAttention'> = {
     matmulFused: (a, b, bias, act, out) => matmulFused(ctx, a, b, bias, act, out),
     conv2d: (x, f, p, out) => conv2d(ctx, x, f, p, out),
     conv2dBackpropInput: (dy, f, p, out) => conv2dBackpropInput(ctx, dy, f, p, out),
