@@ -5,7 +5,7 @@
  * @module
  */
 import { memory } from 'tessera';
-import { useBackend } from './backend.js';
+import { useBackend } from '@tessera/app-kit';
 import { runMnistTransfer } from './mnist-transfer.js';
 import { runTabular } from './tabular.js';
 

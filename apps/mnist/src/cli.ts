@@ -4,14 +4,12 @@
  * @module
  */
 import path from 'node:path';
+import { useBackend } from '@tessera/app-kit';
 import {
-  type BackendFactory,
   dispose,
-  init,
   layers,
   loadMnist,
   loadModel,
-  registerBackend,
   type Sequential,
   sequential,
   setSeed,
@@ -159,32 +157,6 @@ export function parseArgs(argv: readonly string[], print: (line: string) => void
     }
   }
   return command === 'train' ? { command, options: train } : { command, options: pred };
-}
-
-/** The factory each optional backend package exports. */
-const FACTORIES: Record<string, string> = { wasm: 'createWasmBackend', native: 'createNativeBackend', webgpu: 'createWebGpuBackend' };
-
-/**
- * Makes `name` the current backend. `js` ships with `tessera`; others are loaded from their
- * package (`@tessera/backend-<name>`) when it is installed.
- * @example await useBackend('js')
- */
-export async function useBackend(name: string): Promise<string> {
-  if (name !== 'js') {
-    const factoryName = FACTORIES[name];
-    if (factoryName === undefined) throw new Error(`unknown backend '${name}' (expected ${['js', ...Object.keys(FACTORIES)].join(', ')})`);
-    try {
-      const mod = (await import(`@tessera/backend-${name}`)) as Record<string, unknown>;
-      const factory = mod[factoryName] as BackendFactory | undefined;
-      if (typeof factory !== 'function') throw new Error(`@tessera/backend-${name} has no ${factoryName}()`);
-      registerBackend(name, factory, 1);
-    } catch (e) {
-      throw new Error(`backend '${name}' is not available: ${(e as Error).message}`);
-    }
-  }
-  const { backend, failures } = await init({ prefer: [name] });
-  if (failures.length > 0) throw new Error(`backend '${name}' failed: ${failures.map((f) => f.reason).join('; ')}`);
-  return backend.name;
 }
 
 /**

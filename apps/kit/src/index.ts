@@ -1,15 +1,17 @@
 /**
- * Backend selection for the app: `js` ships with `tessera`; the others are loaded from their
- * package (`@tessera/backend-<name>`) when it is installed and works on this machine.
+ * What the example apps (mnist, gpt, finetune) share: `--backend <name>` on their command lines.
  * @module
  */
 import { type BackendFactory, init, registerBackend } from 'tessera';
 
+/** The factory each optional backend package exports. */
 const FACTORIES: Record<string, string> = { wasm: 'createWasmBackend', native: 'createNativeBackend', webgpu: 'createWebGpuBackend' };
 
 /**
- * Makes `name` the current backend and returns its name.
- * @example await useBackend('js')
+ * Makes `name` the current backend and returns its name. `js` ships with `tessera`; the
+ * others are loaded from their package (`@tessera/backend-<name>`) when it is installed —
+ * imported only when asked for, so an app runs where an optional backend cannot load.
+ * @example await useBackend('wasm')
  */
 export async function useBackend(name: string): Promise<string> {
   if (name !== 'js') {
