@@ -9,7 +9,7 @@
  * @module
  */
 import { fileURLToPath } from 'node:url';
-import { adam, applyLora, dispose, input, layers, loadCsv, type Model, model, setSeed, type SymbolicTensor, type Tensor, tensor, toCategorical } from 'tessera';
+import { adam, applyLora, dispose, hostRng, input, layers, loadCsv, type Model, model, setSeed, type SymbolicTensor, type Tensor, tensor, toCategorical } from 'tessera';
 
 /** Options of {@link runTabular}. */
 export interface TabularOptions {
@@ -48,18 +48,6 @@ function build(name: string): Model {
   const h1 = layers.dense({ units: 32, activation: 'relu', name: 'base1' }).apply(x);
   const h2 = layers.dense({ units: 16, activation: 'relu', name: 'base2' }).apply(h1);
   return model({ inputs: x, outputs: layers.dense({ units: 2, activation: 'softmax', name: 'diagnosis' }).apply(h2), name });
-}
-
-/** A small deterministic generator (mulberry32) for choosing B's labelled cases. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /**
@@ -143,7 +131,7 @@ export async function runTabular(o: TabularOptions = {}): Promise<TabularResult>
     const perDraw: Record<TabularVariant, number>[] = [];
     for (let d = 0; d < draws; d++) {
       // B's labelled cases: a seeded random choice; the rest of B is its test set.
-      const r = rng(seed + 17 + d);
+      const r = hostRng(seed + 17 + d);
       const shuffled = b.slice();
       for (let i = shuffled.length - 1; i > 0; i--) {
         const j = Math.floor(r() * (i + 1));

@@ -5,7 +5,7 @@
  * @module
  */
 import { readFile } from 'node:fs/promises';
-import { CharTokenizer, Dataset, type Tensor, tensor } from 'tessera';
+import { CharTokenizer, Dataset, hostRng, type Tensor, tensor } from 'tessera';
 import wordListPath from 'word-list';
 
 /** The words, split, and the tokenizer built from the training words. */
@@ -15,17 +15,8 @@ export interface Corpus {
   tokenizer: CharTokenizer;
 }
 
-/** A seeded generator (mulberry32) for shuffles and masks, so runs are reproducible. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The seeded generator for shuffles and masks (mulberry32), so runs are reproducible. */
+export const rng = hostRng;
 
 /** Fisher-Yates in place. */
 export function shuffle<T>(xs: T[], next: () => number): T[] {

@@ -151,7 +151,7 @@ export {
 } from './generation/index.js';
 
 // Utilities
-export { clearSession, type Shape } from './util.js';
+export { clearSession, hostRng, type Shape } from './util.js';
 
 /**
  * Loads a model saved with `model.save(dir)` (Node). The file-system code is imported on

@@ -103,7 +103,11 @@ export function fmtBytes(n: number): string {
   return `${(n / 1024 ** 3).toFixed(2)} GB`;
 }
 
-/** A small deterministic PRNG (mulberry32) for host-side draws: shuffling, orthogonal init. */
+/**
+ * A small deterministic PRNG (mulberry32) in [0, 1) for host-side draws — shuffles, masks,
+ * sample choices — so that a seed gives the same sequence everywhere.
+ * @example const next = hostRng(0); next() // 0.2647…
+ */
 export function hostRng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {

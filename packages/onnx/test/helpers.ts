@@ -5,6 +5,7 @@ import * as ort from 'onnxruntime-node';
 import { expect } from 'vitest';
 import { createTestBackend } from '../../../scripts/test-backend.mjs';
 import { checkOnnx, exportOnnx, type ExportOptions } from '../src/index.js';
+import { rng } from '../../../scripts/test-helpers.mjs';
 
 /** Makes a fresh backend current: js, or the one TESSERA_TEST_BACKEND names. */
 export async function useTestBackend(): Promise<void> {
@@ -22,17 +23,7 @@ export function expectNoLeak(before: { numTensors: number; numBytes: number }): 
   expect(snapshot()).toEqual(before);
 }
 
-/** mulberry32: a small deterministic PRNG in [0, 1). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { rng };
 
 /** A float32 tensor of seeded uniform values in [lo, hi). */
 export function randomTensor(shape: number[], seed: number, lo = -2, hi = 2): Tensor {

@@ -4,18 +4,9 @@
  */
 import { tensor, type Tensor } from '@tessera/core';
 import { initializers, layers, type Model, sequential } from '@tessera/nn';
+import { rng } from '../../../../scripts/test-helpers.mjs';
 
-/** mulberry32: a small deterministic PRNG in [0, 1). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { rng };
 
 /**
  * `n` samples of shape `shape` in [-1, 1) and one-hot labels over `classes`, where the label
