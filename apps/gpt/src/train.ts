@@ -187,23 +187,6 @@ class Rounds extends Callback {
 }
 
 /**
- * Waits for the device every `every` steps, so that a backend whose dispatch returns at once
- * never has more than that many training steps queued. Why: on WebGPU (Dawn on lavapipe)
- * the process died with a segmentation fault once about 70-80 steps were queued without a
- * read (fit reads only at the end of a round when nothing asks for batch values). Reading a
- * weight waits for every step queued before it; on synchronous backends it costs nothing.
- */
-class BoundedQueue extends Callback {
-  constructor(private readonly every: number) {
-    super();
-  }
-  override async onBatchBegin(step: number): Promise<void> {
-    const w = this.model.trainableWeights[0];
-    if (step > 0 && step % this.every === 0 && w !== undefined) await w.value.data();
-  }
-}
-
-/**
  * Trains the chosen model as `o` says and reports (see {@link RunResult}).
  * @example const r = await run({ ...defaults(), steps: 50, verbose: 0 })
  */
@@ -276,7 +259,7 @@ export async function run(o: Options): Promise<RunResult> {
         }
       }
     })();
-    const callbacks = [timer, new BoundedQueue(32), ...(o.verbose === 0 ? [] : [new ProgressBar()]), new TrainingCurves(curves, { title }), checkpoint];
+    const callbacks = [timer, ...(o.verbose === 0 ? [] : [new ProgressBar()]), new TrainingCurves(curves, { title }), checkpoint];
     o.print(`Training ${model.countParams().toLocaleString('en-US')} parameters for ${o.steps} steps of ${o.batchSize} words (${rounds} rounds of ${evalEvery}; the checkpoint keeps the best validation loss).`);
     await model.fit(ds, { epochs: rounds, stepsPerEpoch: evalEvery, verbose: o.verbose, callbacks });
     await saveTokenizer(tok, path.join(o.out, 'tokenizer.json'));

@@ -25,8 +25,11 @@ export interface WebGpuBackend extends Backend {
   readonly device: GPUDevice;
   /** The adapter it came from. */
   readonly adapter: GPUAdapter;
-  /** Counters: submits, dispatches, compiled pipelines. */
-  counters(): { submits: number; dispatches: number; pipelines: number };
+  /**
+   * Counters: submits, dispatches, compiled pipelines, and bind groups created (cache misses;
+   * flat in a steady training loop, which is what keeps lavapipe's per-bind-group mmaps bounded).
+   */
+  counters(): { submits: number; dispatches: number; pipelines: number; bindGroups: number };
   /** Destroys the pooled (free) GPU buffers. */
   trim(): void;
 }
@@ -88,7 +91,7 @@ export function webGpuBackendFromDevice(device: GPUDevice, adapter: GPUAdapter, 
     adapter,
     flush: () => rt.flush('flush'),
     dispose: () => rt.dispose(),
-    counters: () => ({ submits: rt.submits, dispatches: rt.dispatches, pipelines: rt.compiled }),
+    counters: () => ({ submits: rt.submits, dispatches: rt.dispatches, pipelines: rt.compiled, bindGroups: rt.bindGroups }),
     trim: () => rt.trimPool(),
   };
 }

@@ -19,11 +19,22 @@ const MAP_MODE_READ = 0x0001;
 
 /** Bytes of one uniform arena chunk (WebGPU's minimum maxUniformBufferBindingSize is 64 KiB). */
 const ARENA_BYTES = 65536;
-/** Pool caps: total bytes kept, blocks kept per size class. */
+/**
+ * Pool caps: total bytes kept, blocks kept per size class. The per-class cap is generous
+ * because a training step frees hundreds of same-sized temporaries and allocates them again
+ * in the next step: destroying and recreating them every step churns buffers and bind groups.
+ */
 const POOL_MAX_BYTES = 512 * 1024 * 1024;
-const POOL_MAX_PER_CLASS = 64;
-/** Bind groups kept before the cache is cleared. */
-const GROUP_CACHE = 4096;
+const POOL_MAX_PER_CLASS = 2048;
+/**
+ * Bind groups kept in the cache; the oldest are evicted beyond it. Why a bound far below
+ * 65 536: every live bind group is a Vulkan descriptor set, and Mesa's lavapipe backs each
+ * descriptor set with its own mmap. Linux allows 65 530 maps per process
+ * (vm.max_map_count); past that lavapipe's mmap fails and it writes through a null pointer
+ * (SIGSEGV). A bind group stays alive after eviction until V8 collects its wrapper and the
+ * GPU has passed the last submit that used it, so the cache must be the steady state.
+ */
+const GROUP_CACHE = 8192;
 
 let nextBlockId = 0;
 
@@ -33,7 +44,15 @@ export class Block {
   lastBatch = -1;
   /** Identity within the process (bind-group cache keys). */
   readonly id = nextBlockId++;
+  /** Keys of the cached bind groups that name this block (dropped when it is destroyed). */
+  readonly groupKeys = new Set<string>();
   constructor(readonly buffer: GPUBuffer, readonly size: number, readonly usage: number) {}
+}
+
+/** A cached bind group and the blocks it names. */
+interface CachedGroup {
+  group: GPUBindGroup;
+  blocks: Block[];
 }
 
 /** A binding: a byte range of a block. */
@@ -77,14 +96,20 @@ export function sizeClass(bytes: number): number {
   return Math.ceil(bytes / step) * step;
 }
 
-let nextArenaId = 0;
+/**
+ * Arenas per uniform GPU buffer. Arenas share buffers, bound with offset 0 and reached by the
+ * dynamic offset, so a bind group does not depend on which arena a dispatch landed in (batch
+ * boundaries move, and a per-arena key made most dispatches miss the bind-group cache).
+ */
+const ARENAS_PER_BUFFER = 16;
+let nextUniformBufferId = 0;
 
 class Arena {
-  readonly id = nextArenaId++;
   readonly cpu = new ArrayBuffer(ARENA_BYTES);
   readonly u32 = new Uint32Array(this.cpu);
   used = 0;
-  constructor(readonly gpu: GPUBuffer) {}
+  /** `gpuId` identifies the shared buffer; `base` is this arena's byte offset in it. */
+  constructor(readonly gpu: GPUBuffer, readonly gpuId: number, readonly base: number) {}
 }
 
 /** Error text of a GPUError (or anything thrown). */
@@ -106,6 +131,8 @@ export class Runtime {
   submits = 0;
   /** Dispatches so far. */
   dispatches = 0;
+  /** Bind groups created so far (a cache miss each). */
+  bindGroups = 0;
   /** Pipelines compiled so far. */
   compiled = 0;
   /** Set when the device is lost (or destroyed by dispose). */
@@ -130,8 +157,8 @@ export class Runtime {
   private readonly uniformAlign: number;
 
   private readonly pipes = new Map<string, Pipe>();
-  /** Bind groups by layout, uniform chunk and storage ranges (the uniform offset is dynamic). */
-  private readonly groups = new Map<string, GPUBindGroup>();
+  /** Bind groups by layout, uniform buffer and storage ranges (the uniform offset is dynamic). */
+  private readonly groups = new Map<string, CachedGroup>();
   private readonly bindLayouts = new Map<string, [GPUBindGroupLayout, GPUPipelineLayout]>();
 
   private readonly pool = new Map<number, Block[]>();
@@ -216,7 +243,13 @@ export class Runtime {
   // ---------------------------------------------------------------------------------------
   // Blocks and the pool.
 
-  /** A new storage block of at least `bytes` (from the pool when one of its class is free). */
+  /**
+   * A new storage block of at least `bytes`: from the pool when one of its class is free, and
+   * then always the free block with the lowest id. Why not LIFO: the block a request gets
+   * then depends only on which blocks are free, not on the order earlier steps freed them, so
+   * a training step that recurs (same shapes) gets the same blocks and hits the bind-group
+   * cache instead of creating a bind group per dispatch (see GROUP_CACHE).
+   */
   takeBlock(bytes: number, op: string): Block {
     this.check(op);
     if (bytes > this.limits.maxBufferSize) {
@@ -241,7 +274,15 @@ export class Runtime {
       this.destroyBlock(block);
       return;
     }
-    list.push(block);
+    // Kept sorted by descending id, so pop() takes the lowest id.
+    let lo = 0;
+    let hi = list.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (list[mid].id > block.id) lo = mid + 1;
+      else hi = mid;
+    }
+    list.splice(lo, 0, block);
     this.pool.set(size, list);
     this.pooledBytes += size;
   }
@@ -263,10 +304,19 @@ export class Runtime {
 
   private destroyBlock(block: Block): void {
     this.allBlocks.delete(block);
-    // Bind groups naming the block die with it (clearing all is rare: pool overflow only).
-    if (this.groups.size > 0) this.groups.clear();
+    // Only the bind groups naming the block die with it: clearing the whole cache here made
+    // every dispatch of the next step create a bind group (see GROUP_CACHE for the cost).
+    for (const key of [...block.groupKeys]) this.dropGroup(key);
     if (block.lastBatch === this.batch && this.encoder !== null) this.afterSubmit.push(block.buffer);
     else block.buffer.destroy();
+  }
+
+  /** Removes one cached bind group and its back references from the blocks it names. */
+  private dropGroup(key: string): void {
+    const g = this.groups.get(key);
+    if (g === undefined) return;
+    this.groups.delete(key);
+    for (const b of g.blocks) b.groupKeys.delete(key);
   }
 
   // ---------------------------------------------------------------------------------------
@@ -331,7 +381,12 @@ export class Runtime {
     const slot = Math.ceil(bytes / this.uniformAlign) * this.uniformAlign;
     let a = this.arena;
     if (a === null || a.used + slot > ARENA_BYTES) {
-      a = this.arenas.pop() ?? new Arena(this.device.createBuffer({ size: ARENA_BYTES, usage: UNIFORM | COPY_DST, label: 'tessera-uniforms' }));
+      if (this.arenas.length === 0) {
+        const gpu = this.device.createBuffer({ size: ARENA_BYTES * ARENAS_PER_BUFFER, usage: UNIFORM | COPY_DST, label: 'tessera-uniforms' });
+        const id = nextUniformBufferId++;
+        for (let i = ARENAS_PER_BUFFER - 1; i >= 0; i--) this.arenas.push(new Arena(gpu, id, i * ARENA_BYTES));
+      }
+      a = this.arenas.pop()!;
       this.activeArenas.push(a);
       this.arena = a;
     }
@@ -339,7 +394,7 @@ export class Runtime {
     a.u32.fill(0, at / 4, (at + bytes) / 4);
     a.u32.set(words.subarray(0, Math.min(words.length, declared)), at / 4);
     a.used += slot;
-    return [a, at, bytes];
+    return [a, a.base + at, bytes];
   }
 
   /**
@@ -355,13 +410,13 @@ export class Runtime {
     if (y > maxX) throw new BackendError('dispatch', `webgpu backend: ${groups} workgroups exceed ${maxX}² (split the op)`);
     const pass = this.ensurePass();
     const [arena, uoff, usize] = this.uniformSlot(uniforms, pipe.words);
-    let key = `${pipe.sig}|${arena.id}|${usize}`;
+    let key = `${pipe.sig}|${arena.gpuId}|${usize}`;
     for (let i = 0; i < bindings.length; i++) {
       const b = bindings[i];
       b.block.lastBatch = this.batch;
       key += `|${b.block.id}.${b.offset}.${b.size}`;
     }
-    let group = this.groups.get(key);
+    let group = this.groups.get(key)?.group;
     if (group === undefined) {
       const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: arena.gpu, offset: 0, size: usize } }];
       for (let i = 0; i < bindings.length; i++) {
@@ -369,8 +424,12 @@ export class Runtime {
         entries.push({ binding: i + 1, resource: { buffer: b.block.buffer, offset: b.offset, size: b.size } });
       }
       group = this.device.createBindGroup({ layout: pipe.layout, entries });
-      if (this.groups.size >= GROUP_CACHE) this.groups.clear();
-      this.groups.set(key, group);
+      this.bindGroups++;
+      // Evict the oldest (a Map iterates in insertion order).
+      while (this.groups.size >= GROUP_CACHE) this.dropGroup(this.groups.keys().next().value as string);
+      const blocks = bindings.map((b) => b.block);
+      for (const b of blocks) b.groupKeys.add(key);
+      this.groups.set(key, { group, blocks });
     }
     pass.setPipeline(pipe.pipeline);
     pass.setBindGroup(0, group, [uoff]);
@@ -419,7 +478,7 @@ export class Runtime {
     const cmd = this.encoder.finish();
     this.encoder = null;
     for (const a of this.activeArenas) {
-      this.queue.writeBuffer(a.gpu, 0, a.cpu, 0, a.used);
+      this.queue.writeBuffer(a.gpu, a.base, a.cpu, 0, a.used);
       a.used = 0;
       this.arenas.push(a);
     }
@@ -512,7 +571,7 @@ export class Runtime {
     }
     for (const b of this.allBlocks) b.buffer.destroy();
     this.allBlocks.clear();
-    for (const a of [...this.arenas, ...this.activeArenas]) a.gpu.destroy();
+    for (const gpu of new Set([...this.arenas, ...this.activeArenas].map((a) => a.gpu))) gpu.destroy();
     this.arenas.length = 0;
     this.activeArenas.length = 0;
     this.pool.clear();
