@@ -742,9 +742,15 @@ unsafe fn gemm_blocked<const MR: usize, const NR: usize>(m: usize, n: usize, k: 
 #[allow(clippy::too_many_arguments)]
 unsafe fn gemm_threaded<const MR: usize, const NR: usize>(m: usize, n: usize, k: usize, a: ASrc, b: Mat, c: *mut f32, ldc: usize, accumulate: bool, epi: &Epi, ukr: Ukr, nt: usize) -> Result<(), String> {
     let (kcb, mcb) = blocking(NR);
-    // row blocks: at most MC rows, at least ~3 per thread when m allows
-    let mb = mcb.min(m.div_ceil(3 * nt).next_multiple_of(MR)).max(MR);
-    let nblocks = m.div_ceil(mb);
+    // Row blocks of whole MR strips: at most MC rows each, at least ~3 per thread, and a
+    // multiple of `nt` blocks of near-equal size, so that with threads that all get a core
+    // every thread ends each K block at the same time (uneven blocks left one thread idle
+    // at every barrier).
+    let strips_m = m.div_ceil(MR);
+    let per_block = (mcb / MR).max(1);
+    let nblocks = strips_m.div_ceil(per_block).max(3 * nt).next_multiple_of(nt).min(strips_m);
+    let mb = strips_m.div_ceil(nblocks) * MR;
+    let block_rows = move |bi: usize| -> (usize, usize) { ((strips_m * bi / nblocks) * MR, ((strips_m * (bi + 1) / nblocks) * MR).min(m)) };
     let cp = SendPtr(c);
     SHARED_B.with(|cell| {
         let mut shared = cell.borrow_mut();
@@ -767,8 +773,8 @@ unsafe fn gemm_threaded<const MR: usize, const NR: usize>(m: usize, n: usize, k:
                 let first = !accumulate && pc == 0;
                 let last = pc + kc == k && epi.active();
                 pool::run(nblocks, nt, &|bi| {
-                    let ic = bi * mb;
-                    let mc = mb.min(m - ic);
+                    let (ic, ie) = block_rows(bi);
+                    let mc = ie - ic;
                     PACK.with(|pcell| {
                         let mut bufs = pcell.borrow_mut();
                         let ap = bufs.0.ensure(mb * kc);

@@ -16,7 +16,12 @@ pub const DEAD_HANDLE: &str = "is not live";
 /// Pool limits: total bytes kept, largest allocation kept, allocations kept per size.
 const POOL_MAX_BYTES: usize = 256 << 20;
 const POOL_MAX_ALLOC: usize = 64 << 20;
-const POOL_MAX_PER_SIZE: usize = 8;
+/// Generous, because a queue of long kernels keeps its outputs alive at once: a benchmark
+/// or training loop that enqueues 14 matmuls (each allocating its output, freed right away
+/// but fenced until it has run) needs 14 buffers of one size in flight; kept to 8 the rest
+/// were returned to the system and faulted in again (zeroed pages) on every round, ~10% of
+/// a 1024³ matmul's time. `POOL_MAX_BYTES` still bounds the total.
+const POOL_MAX_PER_SIZE: usize = 32;
 
 struct Slot {
     ptr: *mut u8,
