@@ -3,6 +3,8 @@
  * apps/mnist: `js` ships with `tessera`, the others load from their packages).
  * @module
  */
+import { cliArgs, intFlag, numberFlag } from '@tessera/app-kit';
+
 export { useBackend } from '@tessera/app-kit';
 
 /** Everything a run needs. */
@@ -80,18 +82,6 @@ Options:
   --quiet                no progress bar
   -h, --help             show this text`;
 
-function int(flag: string, v: string | undefined, min: number): number {
-  const n = Number(v);
-  if (v === undefined || !Number.isInteger(n) || n < min) throw new Error(`${flag} needs an integer >= ${min}, got ${v === undefined ? 'nothing' : JSON.stringify(v)}`);
-  return n;
-}
-
-function num(flag: string, v: string | undefined, ok: (x: number) => boolean, what: string): number {
-  const n = Number(v);
-  if (v === undefined || !Number.isFinite(n) || !ok(n)) throw new Error(`${flag} needs ${what}, got ${v === undefined ? 'nothing' : JSON.stringify(v)}`);
-  return n;
-}
-
 /**
  * Steps and batch size per model, chosen so that a default run takes about two minutes of
  * one core on js: the GPT learns from every position and gains most from many small steps;
@@ -129,7 +119,7 @@ export function defaults(print: (line: string) => void = console.log): Options {
  * @example parseArgs(['--model', 'bert', '--steps', '100'])
  */
 export function parseArgs(argv: readonly string[], print: (line: string) => void = console.log): Options | null {
-  const args = argv[0] === '--' ? argv.slice(1) : [...argv];
+  const args = cliArgs(argv);
   const o = defaults(print);
   let intermediateGiven = false;
   let stepsGiven = false;
@@ -156,53 +146,53 @@ export function parseArgs(argv: readonly string[], print: (line: string) => void
         break;
       }
       case '--steps':
-        o.steps = int(flag, value(), 1);
+        o.steps = intFlag(flag, value(), 1);
         stepsGiven = true;
         break;
       case '--batch-size':
-        o.batchSize = int(flag, value(), 1);
+        o.batchSize = intFlag(flag, value(), 1);
         batchGiven = true;
         break;
       case '--lr':
-        o.learningRate = num(flag, value(), (x) => x > 0, 'a positive number');
+        o.learningRate = numberFlag(flag, value(), (x) => x > 0, 'a positive number');
         lrGiven = true;
         break;
       case '--seed':
-        o.seed = int(flag, value(), 0);
+        o.seed = intFlag(flag, value(), 0);
         break;
       case '--d-model':
-        o.dModel = int(flag, value(), 1);
+        o.dModel = intFlag(flag, value(), 1);
         break;
       case '--layers':
-        o.layers = int(flag, value(), 1);
+        o.layers = intFlag(flag, value(), 1);
         break;
       case '--heads':
-        o.heads = int(flag, value(), 1);
+        o.heads = intFlag(flag, value(), 1);
         break;
       case '--intermediate':
-        o.intermediateDim = int(flag, value(), 1);
+        o.intermediateDim = intFlag(flag, value(), 1);
         intermediateGiven = true;
         break;
       case '--val-words':
-        o.valWords = int(flag, value(), 1);
+        o.valWords = intFlag(flag, value(), 1);
         break;
       case '--train-words':
-        o.trainWords = int(flag, value(), 1);
+        o.trainWords = intFlag(flag, value(), 1);
         break;
       case '--eval-every':
-        o.evalEvery = int(flag, value(), 1);
+        o.evalEvery = intFlag(flag, value(), 1);
         break;
       case '--samples':
-        o.samples = int(flag, value(), 0);
+        o.samples = intFlag(flag, value(), 0);
         break;
       case '--temperature':
-        o.temperature = num(flag, value(), (x) => x >= 0, 'a number >= 0');
+        o.temperature = numberFlag(flag, value(), (x) => x >= 0, 'a number >= 0');
         break;
       case '--top-k':
-        o.topK = int(flag, value(), 0);
+        o.topK = intFlag(flag, value(), 0);
         break;
       case '--top-p':
-        o.topP = num(flag, value(), (x) => x > 0 && x <= 1, 'a number in (0, 1]');
+        o.topP = numberFlag(flag, value(), (x) => x > 0 && x <= 1, 'a number in (0, 1]');
         break;
       case '--out':
         o.out = value() ?? o.out;

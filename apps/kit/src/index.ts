@@ -1,5 +1,5 @@
 /**
- * What the example apps (mnist, gpt, finetune) share: `--backend <name>` on their command lines.
+ * What the example apps (mnist, gpt, finetune) share: `--backend <name>` and the flag parsing of their command lines.
  * @module
  */
 import { type BackendFactory, init, registerBackend } from 'tessera';
@@ -29,4 +29,29 @@ export async function useBackend(name: string): Promise<string> {
   const { backend, failures } = await init({ prefer: [name] });
   if (failures.length > 0) throw new Error(`backend '${name}' failed: ${failures.map((f) => f.reason).join('; ')}`);
   return backend.name;
+}
+
+/** The command-line arguments without the leading `--` that `pnpm start -- …` passes on. */
+export function cliArgs(argv: readonly string[]): string[] {
+  return argv[0] === '--' ? argv.slice(1) : [...argv];
+}
+
+/**
+ * A flag's value as an integer >= `min`, or an error naming the flag and what it got.
+ * @example intFlag('--epochs', '10', 1) // 10
+ */
+export function intFlag(flag: string, v: string | undefined, min: number): number {
+  const n = Number(v);
+  if (v === undefined || !Number.isInteger(n) || n < min) throw new Error(`${flag} needs an integer >= ${min}, got ${v === undefined ? 'nothing' : JSON.stringify(v)}`);
+  return n;
+}
+
+/**
+ * A flag's value as a finite number accepted by `ok` (`what` describes it for the error).
+ * @example numberFlag('--lr', '0.01', (x) => x > 0, 'a positive number') // 0.01
+ */
+export function numberFlag(flag: string, v: string | undefined, ok: (x: number) => boolean, what: string): number {
+  const n = Number(v);
+  if (v === undefined || !Number.isFinite(n) || !ok(n)) throw new Error(`${flag} needs ${what}, got ${v === undefined ? 'nothing' : JSON.stringify(v)}`);
+  return n;
 }

@@ -4,7 +4,7 @@
  * @module
  */
 import path from 'node:path';
-import { useBackend } from '@tessera/app-kit';
+import { cliArgs, intFlag, useBackend } from '@tessera/app-kit';
 import {
   dispose,
   layers,
@@ -83,18 +83,12 @@ Options (predict):
   --count <n>           test images to predict (default 20)
   -h, --help            show this text`;
 
-function int(flag: string, v: string | undefined, min: number): number {
-  const n = Number(v);
-  if (v === undefined || !Number.isInteger(n) || n < min) throw new Error(`${flag} needs an integer >= ${min}, got ${v === undefined ? 'nothing' : JSON.stringify(v)}`);
-  return n;
-}
-
 /**
  * Parses command-line arguments (a leading `--`, as `pnpm start -- …` passes it, is ignored).
  * @example parseArgs(['--epochs', '1', '--model', 'cnn'])
  */
 export function parseArgs(argv: readonly string[], print: (line: string) => void = console.log): Command {
-  const args = argv[0] === '--' ? argv.slice(1) : [...argv];
+  const args = cliArgs(argv);
   let command: 'train' | 'predict' = 'train';
   if (args[0] === 'predict' || args[0] === 'train') command = args.shift() as 'train' | 'predict';
   const train: TrainOptions = { backend: 'js', epochs: 10, batchSize: 32, model: 'mlp', trainSize: 60000, testSize: 10000, out: './mnist-model', validationSplit: 0.2, verbose: 'auto', seed: 0, print };
@@ -114,10 +108,10 @@ export function parseArgs(argv: readonly string[], print: (line: string) => void
         break;
       }
       case '--epochs':
-        train.epochs = int(flag, value(), 1);
+        train.epochs = intFlag(flag, value(), 1);
         break;
       case '--batch-size':
-        train.batchSize = int(flag, value(), 1);
+        train.batchSize = intFlag(flag, value(), 1);
         break;
       case '--model': {
         const v = value();
@@ -126,10 +120,10 @@ export function parseArgs(argv: readonly string[], print: (line: string) => void
         break;
       }
       case '--train-size':
-        train.trainSize = int(flag, value(), 10);
+        train.trainSize = intFlag(flag, value(), 10);
         break;
       case '--test-size':
-        train.testSize = int(flag, value(), 1);
+        train.testSize = intFlag(flag, value(), 1);
         break;
       case '--validation-split': {
         const v = Number(value());
@@ -138,7 +132,7 @@ export function parseArgs(argv: readonly string[], print: (line: string) => void
         break;
       }
       case '--seed':
-        train.seed = int(flag, value(), 0);
+        train.seed = intFlag(flag, value(), 0);
         break;
       case '--out':
         train.out = value() ?? train.out;
@@ -150,7 +144,7 @@ export function parseArgs(argv: readonly string[], print: (line: string) => void
         pred.modelDir = value() ?? pred.modelDir;
         break;
       case '--count':
-        pred.count = int(flag, value(), 1);
+        pred.count = intFlag(flag, value(), 1);
         break;
       default:
         throw new Error(`unknown option ${JSON.stringify(a)}\n\n${USAGE}`);
