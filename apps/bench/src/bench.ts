@@ -1,13 +1,13 @@
 /**
- * The whole benchmark as a function: discover subjects, run the kernel workloads in process
- * (interleaved), the training workloads in child processes, and return the results.
+ * The whole benchmark as a function: open every subject in its own process, run the kernel
+ * workloads (interleaved across those processes), then the training workloads (one child
+ * process per run), and return the results.
  */
 import { cores, cpuIdle, loadAvg, machineInfo } from './env.js';
 import type { KernelSubject } from './subjects/kernel-subject.js';
-import { jaxKernelSubject } from './subjects/jax.js';
+import { isolatedSubject, type IsolatedSubject } from './subjects/isolated.js';
 import { findPython, pythonKernelSubjects, allThreads, type PythonFound } from './subjects/python.js';
-import { discoverTessera, tesseraKernelSubject } from './subjects/tessera.js';
-import { tfjsKernelSubjects } from './subjects/tfjs.js';
+import { TFJS_NODE_INFO } from './subjects/tfjs.js';
 import { errorMessage } from './stats.js';
 import type { MachineInfo, MeasureOptions, Results, SubjectInfo } from './types.js';
 import { runKernelWorkloads, type KernelPlan } from './workloads/kernels.js';
@@ -34,13 +34,15 @@ export function quickConfig(log: (l: string) => void = console.log): BenchConfig
     mode: 'quick',
     groups: new Set(ALL_GROUPS),
     kernel: { matmul: [64, 128, 256, 512, 1024], elementwise: [1e6, 1e7], overheadCount: 10_000 },
-    measure: { warmup: 2, samples: 5, minSampleSec: 0.03, budgetSec: 2 },
+    measure: { warmup: 2, warmupSec: 0.3, samples: 5, minSampleSec: 0.03, budgetSec: 2 },
     train: {
       repeats: 1,
       trainN: 9600,
       testN: 10_000,
       batch: 32,
       warmupSteps: 2,
+      mlpWarmupEpochs: 2,
+      mlpWarmupMaxSec: 20,
       cnnSteps: 5,
       cnnBudgetSec: 4,
       oneThreadVariants: false,
@@ -60,7 +62,7 @@ export function fullConfig(log: (l: string) => void = console.log): BenchConfig 
     ...q,
     mode: 'full',
     kernel: { ...q.kernel, matmul: [64, 128, 256, 512, 1024, 2048] },
-    measure: { warmup: 3, samples: 15, minSampleSec: 0.1, budgetSec: 15 },
+    measure: { warmup: 3, warmupSec: 1, samples: 15, minSampleSec: 0.1, budgetSec: 15 },
     train: { ...q.train, repeats: 3, warmupSteps: 5, cnnSteps: 20, cnnBudgetSec: 30, oneThreadVariants: true, cnnTrainN: 32 * 30, inferSamples1: 200, inferSamplesK: 20, timeoutSec: 900 },
   };
 }
@@ -83,14 +85,29 @@ export async function runBench(cfg: BenchConfig): Promise<Results> {
   const idle = machine.idleStart === undefined ? '' : `, CPU ${(machine.idleStart * 100).toFixed(0)}% idle`;
   log(`Tessera bench (${cfg.mode}) on ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, load ${machine.loadStart.join(' ')}${idle}`);
 
-  // ---- discovery
+  // ---- discovery: every Node subject is opened in its own subject server process
   const wantTessera = ['js', 'wasm', 'native', 'webgpu'].filter((b) => selected(cfg, `tessera-${b}`));
-  const handles = wantTessera.length ? await discoverTessera(wantTessera) : [];
-  const kernelSubjects: KernelSubject[] = handles.filter((h) => selected(cfg, h.info.id)).map(tesseraKernelSubject);
-  if (selected(cfg, 'tfjs-cpu') || selected(cfg, 'tfjs-wasm') || selected(cfg, 'tfjs-node')) {
-    for (const s of await tfjsKernelSubjects()) if (selected(cfg, s.info.id) || s.info.id === 'tfjs-node') kernelSubjects.push(s);
+  const tessera = async (name: string, options?: { threads: number }) => {
+    const suffix = options ? '-1t' : '';
+    return isolatedSubject({ family: 'tessera', name, options }, { id: `tessera-${name}${suffix}`, label: `Tessera ${name}${options ? ' (1 thr)' : ''}`, kind: 'tessera' });
+  };
+  const opened: IsolatedSubject[] = [];
+  for (const main of await Promise.all(wantTessera.map((name) => tessera(name)))) {
+    opened.push(main);
+    const t = main.tessera;
+    // A backend on more than one thread also gets a 1-thread instance.
+    if (t && main.subject.info.status === 'ok' && (t.threads ?? 1) > 1 && selected(cfg, `${main.subject.info.id}-1t`)) opened.push(await tessera(t.name, { threads: 1 }));
   }
-  if (selected(cfg, 'jax-wasm')) kernelSubjects.push(await jaxKernelSubject());
+  const handles = opened.filter((o) => o.tessera).map((o) => ({ ...o.tessera!, info: o.subject.info }));
+  const peers: Promise<IsolatedSubject>[] = [];
+  for (const name of ['cpu', 'wasm'] as const) {
+    if (selected(cfg, `tfjs-${name}`)) peers.push(isolatedSubject({ family: 'tfjs', name }, { id: `tfjs-${name}`, label: `tfjs ${name}`, kind: 'peer', family: 'node' }));
+  }
+  // tfjs-node cannot be installed offline: a row with its reason whenever tfjs is measured.
+  if (selected(cfg, 'tfjs-cpu') || selected(cfg, 'tfjs-wasm') || selected(cfg, 'tfjs-node')) peers.push(Promise.resolve({ subject: { info: TFJS_NODE_INFO } }));
+  if (selected(cfg, 'jax-wasm')) peers.push(isolatedSubject({ family: 'jax' }, { id: 'jax-wasm', label: 'jax-js wasm', kind: 'peer', family: 'node' }));
+  opened.push(...(await Promise.all(peers)));
+  const kernelSubjects: KernelSubject[] = opened.map((o) => o.subject);
   let py: PythonFound = { ok: false, reason: 'not selected' };
   if (selected(cfg, 'torch-1t') || selected(cfg, 'torch-all') || selected(cfg, 'numpy')) {
     py = findPython();

@@ -70,8 +70,11 @@ export async function measureInterleaved(
       l.reps = Math.max(1, Math.ceil(opts.minSampleSec / Math.max(perRep, 1e-9)));
       const perSample = l.reps * perRep;
       l.target = Math.max(Math.min(3, opts.samples), Math.min(opts.samples, Math.floor(opts.budgetSec / Math.max(perSample, 1e-9))));
-      // Warm the chosen repetition count once (JITs that specialise on loop length).
-      if (l.reps > 1 && perSample < opts.budgetSec / 4) await l.p.run(l.reps);
+      // Warm the chosen repetition count (JITs that specialise on loop length), and keep
+      // warming until warmupSec is spent.
+      const warmFor = Math.min(opts.warmupSec, opts.budgetSec / 3);
+      if (l.reps > 1 && perSample < opts.budgetSec / 4) spent += await l.p.run(l.reps);
+      while (spent < warmFor) spent += await l.p.run(l.reps);
     } catch (err) {
       await drop(l.id, err);
     }

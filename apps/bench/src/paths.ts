@@ -28,3 +28,11 @@ export const appPath = (...parts: string[]): string => path.join(appRoot(), ...p
 
 /** True when this code runs from TypeScript sources (vitest/tsx) rather than dist/. */
 export const fromSource = (): boolean => import.meta.url.endsWith('.ts');
+
+/** The node arguments that run an entry of this app: `src/<name>.ts` via tsx under vitest, else `dist/<name>.js`. */
+export function nodeEntryArgs(name: string): string[] {
+  if (fromSource()) return ['--import', 'tsx', appPath('src', `${name}.ts`)];
+  const built = appPath('dist', `${name}.js`);
+  if (!existsSync(built)) throw new Error(`${built} is missing; build the app first (pnpm --filter @tessera/app-bench build)`);
+  return ['--enable-source-maps', built];
+}

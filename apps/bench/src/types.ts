@@ -83,6 +83,13 @@ export interface Results {
 export interface MeasureOptions {
   /** Warm-up runs per subject before sampling (each at least one repetition). */
   warmup: number;
+  /**
+   * After the warm-up runs, keep running the sized sample until this much time was spent
+   * warming (seconds, capped at a third of the budget): JIT-compiled framework code (every
+   * Node subject) reaches its steady state only after thousands of calls, and each subject
+   * has its own process, so nothing else warms it.
+   */
+  warmupSec: number;
   /** Samples per subject (the interleaved rounds). */
   samples: number;
   /** Each sample repeats the operation until it lasts at least this long (seconds). */

@@ -6,11 +6,10 @@
  * Kernel workloads go through long-lived `serve` processes (one per thread setting) with a
  * JSON-line protocol, so they interleave with the Node subjects; Python times itself.
  */
-import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
-import { createInterface, type Interface } from 'node:readline';
-import type { Prepared } from '../measure.js';
+import { LineWorker, remotePrepared as remote } from '../line-worker.js';
 import { appPath } from '../paths.js';
 import type { SubjectInfo } from '../types.js';
 import type { KernelSubject } from './kernel-subject.js';
@@ -59,6 +58,11 @@ export function threadEnv(threads: number): NodeJS.ProcessEnv {
   return {
     ...process.env,
     ...(coretype ? { OPENBLAS_CORETYPE: coretype } : {}),
+    // OpenBLAS's idle threads busy-wait ~2^28 cycles (~120 ms of a full core here) after
+    // every call before sleeping, so the next subject of an interleaved round would run on a
+    // machine with one core taken. 2^4 cycles makes them sleep at once; NumPy's own 1024³
+    // matmul is unchanged by it (290 GFLOP/s either way on this machine).
+    OPENBLAS_THREAD_TIMEOUT: process.env.OPENBLAS_THREAD_TIMEOUT ?? '4',
     TESSERA_BENCH_THREADS: t,
     OMP_NUM_THREADS: t,
     OPENBLAS_NUM_THREADS: t,
@@ -121,79 +125,18 @@ export function pythonInfos(py: PythonFound): { torch1: SubjectInfo; torchN: Sub
   };
 }
 
-/** One `serve` process and its request queue. */
-class Worker {
-  private proc: ChildProcessWithoutNullStreams;
-  private lines: Interface;
-  private waiting: ((line: string) => void)[] = [];
-  private stderr = '';
-  private exited: string | undefined;
-
-  constructor(cmd: string, threads: number) {
-    this.proc = spawn(cmd, [TORCH_SCRIPT, 'serve'], { env: threadEnv(threads), stdio: ['pipe', 'pipe', 'pipe'] });
-    this.proc.stderr.on('data', (d: Buffer) => {
-      this.stderr = (this.stderr + d.toString()).slice(-2000);
-    });
-    this.proc.on('exit', (code, sig) => {
-      this.exited = `python worker exited (${sig ?? code}): ${this.stderr.trim().split('\n').pop() ?? ''}`;
-      for (const w of this.waiting.splice(0)) w(JSON.stringify({ ok: false, error: this.exited }));
-    });
-    this.proc.on('error', (e) => {
-      this.exited = `python worker failed: ${e.message}`;
-    });
-    this.lines = createInterface({ input: this.proc.stdout });
-    this.lines.on('line', (line) => this.waiting.shift()?.(line));
-  }
-
-  request(req: Record<string, unknown>): Promise<Record<string, unknown>> {
-    if (this.exited) return Promise.reject(new Error(this.exited));
-    return new Promise((resolve, reject) => {
-      this.waiting.push((line) => {
-        let r: Record<string, unknown>;
-        try {
-          r = JSON.parse(line) as Record<string, unknown>;
-        } catch {
-          reject(new Error(`bad reply from python: ${line.slice(0, 200)}`));
-          return;
-        }
-        if (r.ok) resolve(r);
-        else reject(new Error(String(r.error)));
-      });
-      this.proc.stdin.write(JSON.stringify(req) + '\n');
-    });
-  }
-
-  async close(): Promise<void> {
-    if (this.exited) return;
-    try {
-      await Promise.race([this.request({ op: 'quit' }), new Promise((r) => setTimeout(r, 2000).unref())]);
-    } catch {
-      /* gone already */
-    }
-    this.proc.stdin.end();
-    if (!this.exited) this.proc.kill();
-  }
-}
-
-function remote(worker: Worker, req: Record<string, unknown>): Promise<Prepared> {
-  return worker.request({ op: 'prepare', ...req }).then((r) => {
-    const handle = r.handle as number;
-    return {
-      run: async (reps: number) => (await worker.request({ op: 'run', handle, reps })).sec as number,
-      dispose: async () => {
-        await worker.request({ op: 'dispose', handle });
-      },
-    };
-  });
+/** One `serve` process limited to `threads` threads. */
+function pythonWorker(cmd: string, threads: number): LineWorker {
+  return new LineWorker(cmd, [TORCH_SCRIPT, 'serve'], threadEnv(threads), 'python worker');
 }
 
 /** The torch (1 thread, all threads) and numpy kernel subjects. */
 export function pythonKernelSubjects(py: PythonFound = findPython()): KernelSubject[] {
   const infos = pythonInfos(py);
   if (!py.ok) return [{ info: infos.torch1 }, { info: infos.torchN }, { info: infos.numpy }];
-  const w1 = new Worker(py.cmd, 1);
-  const wN = allThreads() > 1 ? new Worker(py.cmd, allThreads()) : w1;
-  const torch = (info: SubjectInfo, w: Worker, closeIt: boolean): KernelSubject => ({
+  const w1 = pythonWorker(py.cmd, 1);
+  const wN = allThreads() > 1 ? pythonWorker(py.cmd, allThreads()) : w1;
+  const torch = (info: SubjectInfo, w: LineWorker, closeIt: boolean): KernelSubject => ({
     info,
     matmul: (n) => remote(w, { lib: 'torch', workload: 'matmul', n }),
     elementwise: (kind, n) => remote(w, { lib: 'torch', workload: kind, n }),

@@ -1,7 +1,7 @@
 /**
- * Tessera subjects: one per backend package that imports and initialises here. Discovery tries
- * @tessera/backend-js, -wasm, -native and -webgpu; a package that is missing, unbuilt, exports
- * no factory or fails to initialise becomes an unavailable subject with the reason.
+ * Tessera subjects: one per backend package (@tessera/backend-js, -wasm, -native, -webgpu), each
+ * opened in its own subject server process (`subject-server.ts`); a package that is missing,
+ * unbuilt, exports no factory or fails to initialise becomes an unavailable subject with the reason.
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -36,6 +36,8 @@ export interface TesseraBackendHandle {
   backend?: Backend;
   /** A WebGPU backend running on a software adapter (llvmpipe, SwiftShader): CPU emulation. */
   softwareGpu?: boolean;
+  /** Threads the backend reports (more than one: the bench adds a 1-thread instance). */
+  threads?: number;
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
@@ -84,82 +86,63 @@ export function findFactory(mod: Record<string, unknown>, name: string): Factory
 }
 
 /**
- * Imports and initialises every Tessera backend it can. A backend that runs on more than one
- * thread also gets a 1-thread instance (`tessera-wasm-1t`) when its factory takes `threads`.
+ * Imports and initialises one Tessera backend (`js`, `wasm`, ...) with factory `options`. With
+ * `{ threads: 1 }` it is the 1-thread instance (`tessera-wasm-1t`). A package that is missing,
+ * unbuilt, exports no factory or fails to initialise gives an unavailable handle with the reason.
  */
-export async function discoverTessera(only?: readonly string[]): Promise<TesseraBackendHandle[]> {
-  const out: TesseraBackendHandle[] = [];
-  for (const { name, pkg } of TESSERA_BACKENDS) {
-    if (only && !only.includes(name)) continue;
-    const id = `tessera-${name}`;
-    const label = `Tessera ${name}`;
-    let mod: Record<string, unknown>;
-    let fromWorkspace = '';
-    let entry: string | undefined;
+export async function openTessera(name: string, options?: { threads?: number }): Promise<TesseraBackendHandle> {
+  const known = TESSERA_BACKENDS.find((b) => b.name === name);
+  if (!known) throw new Error(`unknown Tessera backend '${name}' (known: ${TESSERA_BACKENDS.map((b) => b.name).join(', ')})`);
+  const { pkg } = known;
+  const oneThread = options?.threads === 1;
+  const id = `tessera-${name}${oneThread ? '-1t' : ''}`;
+  const label = `Tessera ${name}${oneThread ? ' (1 thr)' : ''}`;
+  const unavailable = (detail: string, entry?: string): TesseraBackendHandle => ({ name, pkg, entry, options, info: { id, label, kind: 'tessera', status: 'unavailable', detail } });
+  let mod: Record<string, unknown>;
+  let fromWorkspace = '';
+  let entry: string | undefined;
+  try {
+    mod = (await import(pkg)) as Record<string, unknown>;
+  } catch (e) {
+    // Not a dependency of this app (yet)? Try the workspace package directly for a real reason.
+    const ws = workspaceEntry(name);
+    const detail = importReason(pkg, e);
+    if (detail !== 'not installed' || !ws) return unavailable(detail);
     try {
-      mod = (await import(pkg)) as Record<string, unknown>;
-    } catch (e) {
-      // Not a dependency of this app (yet)? Try the workspace package directly for a real reason.
-      const ws = workspaceEntry(name);
-      let detail = importReason(pkg, e);
-      let loaded: Record<string, unknown> | undefined;
-      if (detail === 'not installed' && ws) {
-        try {
-          entry = pathToFileURL(ws).href;
-          loaded = (await import(entry)) as Record<string, unknown>;
-          fromWorkspace = ` (loaded from the workspace: ${pkg} is not yet a dependency of @tessera/app-bench)`;
-        } catch (e2) {
-          detail = `not a dependency of @tessera/app-bench; the workspace copy fails to import: ${errorMessage(e2)}`;
-        }
-      }
-      if (!loaded) {
-        out.push({ name, pkg, info: { id, label, kind: 'tessera', status: 'unavailable', detail } });
-        continue;
-      }
-      mod = loaded;
-    }
-    const factory = findFactory(mod, name);
-    if (!factory) {
-      const keys = Object.keys(mod);
-      out.push({
-        name,
-        pkg,
-        info: { id, label, kind: 'tessera', status: 'unavailable', detail: `${pkg} exports no create*Backend factory yet (exports: ${keys.length ? keys.join(', ') : 'nothing'})${fromWorkspace}` },
-      });
-      continue;
-    }
-    let backend: Backend;
-    try {
-      backend = await withTimeout(factory(), 60_000, `${pkg} initialisation`);
-    } catch (e) {
-      out.push({ name, pkg, info: { id, label, kind: 'tessera', status: 'unavailable', detail: `failed to initialise: ${errorMessage(e)}${fromWorkspace}` } });
-      continue;
-    }
-    const threads = (backend as { threads?: number }).threads;
-    const note = (backend as { threadsNote?: string | null }).threadsNote;
-    const multi = typeof threads === 'number' && threads > 1;
-    const gpu = gpuAdapter(backend);
-    const where = gpu ? gpu.text : typeof threads === 'number' ? `${threads} thread${threads === 1 ? '' : 's'}` : '1 thread (JS main thread)';
-    const detail = [where, note ?? '', fromWorkspace.trim()].filter(Boolean).join('; ');
-    out.push({
-      name,
-      pkg,
-      entry,
-      backend,
-      softwareGpu: gpu?.software,
-      info: { id, label: multi ? `${label} (${threads} thr)` : label, kind: 'tessera', status: 'ok', detail },
-    });
-    if (multi) {
-      const id1 = `${id}-1t`;
-      try {
-        const b1 = await withTimeout(factory({ threads: 1 }), 60_000, `${pkg} initialisation (1 thread)`);
-        out.push({ name, pkg, entry, backend: b1, options: { threads: 1 }, info: { id: id1, label: `${label} (1 thr)`, kind: 'tessera', status: 'ok', detail: '1 thread' } });
-      } catch (e) {
-        out.push({ name, pkg, options: { threads: 1 }, info: { id: id1, label: `${label} (1 thr)`, kind: 'tessera', status: 'unavailable', detail: `failed to initialise with threads: 1: ${errorMessage(e)}` } });
-      }
+      entry = pathToFileURL(ws).href;
+      mod = (await import(entry)) as Record<string, unknown>;
+      fromWorkspace = ` (loaded from the workspace: ${pkg} is not yet a dependency of @tessera/app-bench)`;
+    } catch (e2) {
+      return unavailable(`not a dependency of @tessera/app-bench; the workspace copy fails to import: ${errorMessage(e2)}`);
     }
   }
-  return out;
+  const factory = findFactory(mod, name);
+  if (!factory) {
+    const keys = Object.keys(mod);
+    return unavailable(`${pkg} exports no create*Backend factory yet (exports: ${keys.length ? keys.join(', ') : 'nothing'})${fromWorkspace}`, entry);
+  }
+  let backend: Backend;
+  try {
+    backend = await withTimeout(factory(options), 60_000, `${pkg} initialisation${oneThread ? ' (1 thread)' : ''}`);
+  } catch (e) {
+    return unavailable(`failed to initialise${oneThread ? ' with threads: 1' : ''}: ${errorMessage(e)}${fromWorkspace}`, entry);
+  }
+  const threads = (backend as { threads?: number }).threads;
+  const note = (backend as { threadsNote?: string | null }).threadsNote;
+  const multi = typeof threads === 'number' && threads > 1;
+  const gpu = gpuAdapter(backend);
+  const where = gpu ? gpu.text : typeof threads === 'number' ? `${threads} thread${threads === 1 ? '' : 's'}` : '1 thread (JS main thread)';
+  const detail = oneThread ? '1 thread' : [where, note ?? '', fromWorkspace.trim()].filter(Boolean).join('; ');
+  return {
+    name,
+    pkg,
+    entry,
+    options,
+    backend,
+    threads,
+    softwareGpu: gpu?.software,
+    info: { id, label: multi ? `${label} (${threads} thr)` : label, kind: 'tessera', status: 'ok', detail },
+  };
 }
 
 interface Autograd {

@@ -58,29 +58,24 @@ function tfjsVersion(): string {
   }
 }
 
-export async function tfjsKernelSubjects(): Promise<KernelSubject[]> {
-  const out: KernelSubject[] = [];
-  const v = tfjsVersion();
-  for (const name of ['cpu', 'wasm'] as const) {
-    const id = `tfjs-${name}`;
-    const label = `tfjs ${name}`;
-    let tf: TF;
-    try {
-      tf = await loadTfjs(name);
-    } catch (e) {
-      out.push({ info: { id, label, kind: 'peer', family: 'node', status: 'unavailable', detail: `failed to initialise: ${errorMessage(e)}` } });
-      continue;
-    }
-    let detail = `@tensorflow/tfjs ${v}, 1 thread`;
-    if (name === 'wasm') {
-      const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
-      const mt = await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT');
-      detail = `@tensorflow/tfjs-backend-wasm ${v} (XNNPACK${simd ? ', SIMD' : ', no SIMD'}${mt ? ', threads' : ', 1 thread in Node'})`;
-    }
-    out.push(tfjsSubject(tf, name, { id, label, kind: 'peer', family: 'node', status: 'ok', detail }));
+/** The kernel subject of tfjs's `cpu` or `wasm` backend (unavailable, with the reason, if it fails to load). */
+export async function tfjsKernelSubject(name: 'cpu' | 'wasm'): Promise<KernelSubject> {
+  const id = `tfjs-${name}`;
+  const label = `tfjs ${name}`;
+  let tf: TF;
+  try {
+    tf = await loadTfjs(name);
+  } catch (e) {
+    return { info: { id, label, kind: 'peer', family: 'node', status: 'unavailable', detail: `failed to initialise: ${errorMessage(e)}` } };
   }
-  out.push({ info: TFJS_NODE_INFO });
-  return out;
+  const v = tfjsVersion();
+  let detail = `@tensorflow/tfjs ${v}, 1 thread`;
+  if (name === 'wasm') {
+    const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
+    const mt = await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT');
+    detail = `@tensorflow/tfjs-backend-wasm ${v} (XNNPACK${simd ? ', SIMD' : ', no SIMD'}${mt ? ', threads' : ', 1 thread in Node'})`;
+  }
+  return tfjsSubject(tf, name, { id, label, kind: 'peer', family: 'node', status: 'ok', detail });
 }
 
 function tfjsSubject(tf: TF, name: 'cpu' | 'wasm', info: SubjectInfo): KernelSubject {

@@ -7,7 +7,7 @@
 import { readMlpInit } from '../mnist.js';
 import { uniformData } from '../subjects/kernel-subject.js';
 import { loadJax } from '../subjects/jax.js';
-import { accuracyOf, latencies, now, stepLoop, type Trainer } from './spec.js';
+import { accuracyOf, latencies, now, stepLoop, warmupEpochs, type Trainer } from './spec.js';
 
 type JArray = import('@jax-js/jax').Array;
 type Params = Record<string, JArray>;
@@ -86,7 +86,7 @@ export const trainJax: Trainer = async (spec, data) => {
       jax.tree.dispose([m, v]);
       return { p, l };
     };
-    if (spec.warmupSteps > 0) jax.tree.dispose((await run(spec.warmupSteps)).p);
+    const firstSec = await warmupEpochs(spec, async () => jax.tree.dispose((await run(nb)).p));
     const t0 = now();
     const { p, l } = await run(nb);
     const sec = (now() - t0) / 1000;
@@ -106,7 +106,7 @@ export const trainJax: Trainer = async (spec, data) => {
     };
     const latency1Ms = await latencies(infer(x1, 1), 5, spec.inferSamples1);
     const latencyKMs = await latencies(infer(xk, spec.inferBatch), 2, spec.inferSamplesK);
-    return { samplesPerSec: (nb * batch) / sec, epochSec: sec, accuracy, loss: l, latency1Ms, latencyKMs };
+    return { samplesPerSec: (nb * batch) / sec, firstEpochSamplesPerSec: (nb * batch) / (firstSec ?? sec), epochSec: sec, accuracy, loss: l, latency1Ms, latencyKMs };
   }
 
   // CNN, NCHW (jax's conv layout); max pooling via lax.reduceWindow; dropout via random.bernoulli.

@@ -14,8 +14,16 @@ export interface TrainSpec {
   /** Test examples for the accuracy after the epoch (MLP). */
   testN: number;
   batch: number;
-  /** Steps on a throwaway model before the timed part (JIT/kernels warm). */
+  /** CNN: steps on a throwaway model before the timed part (JIT/kernels warm). */
   warmupSteps: number;
+  /**
+   * MLP: full epochs on a throwaway model before the timed epoch (fewer once
+   * `mlpWarmupMaxSec` is spent). JIT-compiled framework code (every Node subject) reaches
+   * its steady state only after a few hundred steps; the first of these epochs is reported
+   * on its own as the cold epoch of a fresh process.
+   */
+  mlpWarmupEpochs: number;
+  mlpWarmupMaxSec: number;
   /** CNN: timed steps (at most). */
   steps: number;
   /** CNN: stop timing once the timed steps took this long (seconds); at least one is timed. */
@@ -32,8 +40,10 @@ export interface TrainSpec {
 }
 
 export interface TrainResult {
-  /** MLP: samples/s of the one timed epoch. */
+  /** MLP: samples/s of the one timed epoch (after the warm-up epochs). */
   samplesPerSec?: number;
+  /** MLP: samples/s of the first epoch in the process (the first warm-up epoch, else the timed one). */
+  firstEpochSamplesPerSec?: number;
   epochSec?: number;
   /** CNN: samples/s of each timed step. */
   stepSamplesPerSec?: number[];
@@ -82,6 +92,24 @@ export async function latencies(fn: () => Promise<unknown> | unknown, warmup: nu
 }
 
 export const now = (): number => performance.now();
+
+/**
+ * The MLP warm-up every Node trainer shares (py/torch_bench.py does the same): up to
+ * `spec.mlpWarmupEpochs` calls of `epoch` (one full epoch on a throwaway model each), fewer
+ * once `spec.mlpWarmupMaxSec` is spent. Returns the seconds of the first, or undefined when
+ * no warm-up epoch ran.
+ */
+export async function warmupEpochs(spec: TrainSpec, epoch: () => Promise<void>): Promise<number | undefined> {
+  let first: number | undefined;
+  const t0 = now();
+  for (let e = 0; e < spec.mlpWarmupEpochs; e++) {
+    const t = now();
+    await epoch();
+    first ??= (now() - t) / 1000;
+    if ((now() - t0) / 1000 >= spec.mlpWarmupMaxSec) break;
+  }
+  return first;
+}
 
 /**
  * The CNN step loop shared by every Node trainer (py/torch_bench.py does the same): warm-up

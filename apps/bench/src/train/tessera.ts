@@ -4,7 +4,7 @@ import type { Backend, Tensor } from '@tessera/core';
 import { readMlpInit } from '../mnist.js';
 import { findFactory } from '../subjects/tessera.js';
 import { tesseraExports } from '../tessera-modules.js';
-import { accuracyOf, latencies, now, stepLoop, type Trainer } from './spec.js';
+import { accuracyOf, latencies, now, stepLoop, warmupEpochs, type Trainer } from './spec.js';
 
 interface NnModel {
   compile(args: Record<string, unknown>): void;
@@ -42,15 +42,14 @@ export const trainTessera: Trainer = async (spec, data) => {
       compile(m);
       return m;
     };
-    const w = Math.min(n, spec.warmupSteps * batch);
-    if (w > 0) {
-      const m0 = build();
-      const wx = core.slice(xs, [0, 0, 0], [w, 28, 28]);
-      const wy = core.slice(ys, [0, 0], [w, 10]);
-      await m0.fit(wx, wy, { epochs: 1, batchSize: batch, shuffle: false, verbose: 0 });
-      core.dispose([wx, wy]);
-      m0.dispose?.();
-    }
+    const steps = Math.floor(n / batch);
+    let warm: NnModel | undefined;
+    const firstSec = await warmupEpochs(spec, async () => {
+      warm ??= build();
+      await warm.fit(xs, ys, { epochs: 1, batchSize: batch, shuffle: false, verbose: 0 });
+      await backend.flush();
+    });
+    warm?.dispose?.();
     const model = build();
     if (spec.initWeights) {
       const iw = readMlpInit(spec.initWeights);
@@ -58,7 +57,6 @@ export const trainTessera: Trainer = async (spec, data) => {
       model.setWeights(ws);
       core.dispose(ws);
     }
-    const steps = Math.floor(n / batch);
     const t0 = now();
     const h = (await model.fit(xs, ys, { epochs: 1, batchSize: batch, shuffle: false, verbose: 0 })) as { history?: Record<string, number[]> };
     await backend.flush();
@@ -78,7 +76,7 @@ export const trainTessera: Trainer = async (spec, data) => {
     const latency1Ms = await latencies(infer(x1, 1), 5, spec.inferSamples1);
     const latencyKMs = await latencies(infer(xk, spec.inferBatch), 2, spec.inferSamplesK);
     const loss = h?.history?.loss?.[0];
-    return { samplesPerSec: (steps * batch) / sec, epochSec: sec, accuracy, loss, latency1Ms, latencyKMs };
+    return { samplesPerSec: (steps * batch) / sec, firstEpochSamplesPerSec: (steps * batch) / (firstSec ?? sec), epochSec: sec, accuracy, loss, latency1Ms, latencyKMs };
   }
 
   const xs = core.tensor(data.train.images, [n, 28, 28, 1], 'float32');

@@ -1,7 +1,7 @@
 /** MNIST MLP / CNN with TensorFlow.js layers (`tf.sequential`, `fit`, `trainOnBatch`). */
 import { readMlpInit } from '../mnist.js';
 import { loadTfjs } from '../subjects/tfjs.js';
-import { accuracyOf, latencies, now, stepLoop, type Trainer } from './spec.js';
+import { accuracyOf, latencies, now, stepLoop, warmupEpochs, type Trainer } from './spec.js';
 
 export const trainTfjs: Trainer = async (spec, data) => {
   const tf = await loadTfjs(spec.subject === 'tfjs-wasm' ? 'wasm' : 'cpu');
@@ -19,21 +19,18 @@ export const trainTfjs: Trainer = async (spec, data) => {
       m.compile({ optimizer: adam(), loss: 'categoricalCrossentropy' });
       return m;
     };
-    // Warm-up on a throwaway model.
-    const w = Math.min(n, spec.warmupSteps * batch);
-    if (w > 0) {
-      const m0 = build();
-      const [wx, wy] = [xs.slice(0, w), ys.slice(0, w)];
-      await m0.fit(wx, wy, { epochs: 1, batchSize: batch, shuffle: false, verbose: 0 });
-      tf.dispose([wx, wy]);
-      m0.dispose();
-    }
+    const steps = Math.floor(n / batch);
+    let warm: ReturnType<typeof build> | undefined;
+    const firstSec = await warmupEpochs(spec, async () => {
+      warm ??= build();
+      await warm.fit(xs, ys, { epochs: 1, batchSize: batch, shuffle: false, verbose: 0 });
+    });
+    warm?.dispose();
     const model = build();
     if (spec.initWeights) {
       const iw = readMlpInit(spec.initWeights);
       model.setWeights([tf.tensor(iw.w1, [784, 128]), tf.tensor(iw.b1, [128]), tf.tensor(iw.w2, [128, 10]), tf.tensor(iw.b2, [10])]);
     }
-    const steps = Math.floor(n / batch);
     const t0 = now();
     const h = await model.fit(xs, ys, { epochs: 1, batchSize: batch, shuffle: false, verbose: 0 });
     const sec = (now() - t0) / 1000;
@@ -52,7 +49,7 @@ export const trainTfjs: Trainer = async (spec, data) => {
     const latency1Ms = await latencies(infer(x1, 1), 5, spec.inferSamples1);
     const latencyKMs = await latencies(infer(xk, spec.inferBatch), 2, spec.inferSamplesK);
     const loss = h.history.loss?.[0];
-    return { samplesPerSec: (steps * batch) / sec, epochSec: sec, accuracy, loss: typeof loss === 'number' ? loss : undefined, latency1Ms, latencyKMs };
+    return { samplesPerSec: (steps * batch) / sec, firstEpochSamplesPerSec: (steps * batch) / (firstSec ?? sec), epochSec: sec, accuracy, loss: typeof loss === 'number' ? loss : undefined, latency1Ms, latencyKMs };
   }
 
   // CNN: per-step times with trainOnBatch.
