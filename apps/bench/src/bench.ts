@@ -67,6 +67,12 @@ export function fullConfig(log: (l: string) => void = console.log): BenchConfig 
   };
 }
 
+const WASM_FMA = {
+  id: 'tessera-wasm-fma-1t',
+  label: 'Tessera wasm (1 thr, FMA)',
+  detail: '1 thread, relaxed-SIMD build (f32x4.relaxed_madd in the GEMM micro-kernel); this process only runs Node with --experimental-wasm-relaxed-simd, the default in Node 22+ and Chromium 114+',
+};
+
 const selected = (cfg: BenchConfig, id: string) => !cfg.subjects || cfg.subjects.some((s) => id.startsWith(s));
 
 export async function runBench(cfg: BenchConfig): Promise<Results> {
@@ -91,12 +97,23 @@ export async function runBench(cfg: BenchConfig): Promise<Results> {
     const suffix = options ? '-1t' : '';
     return isolatedSubject({ family: 'tessera', name, options }, { id: `tessera-${name}${suffix}`, label: `Tessera ${name}${options ? ' (1 thr)' : ''}`, kind: 'tessera' });
   };
+  // Node 20 runs wasm without fused multiply-add unless started with a V8 flag (Node 22+ and
+  // Chromium have it by default): this column shows the same 1-thread wasm backend where the
+  // engine offers FMA, next to the default one.
+  const wasmWithFma = async (): Promise<IsolatedSubject> => {
+    const o = await isolatedSubject({ family: 'tessera', name: 'wasm', options: { threads: 1 } }, { ...WASM_FMA, kind: 'tessera' }, ['--experimental-wasm-relaxed-simd']);
+    const ok = o.subject.info.status === 'ok' && o.tessera?.relaxedSimd === true;
+    if (!ok) await o.subject.close?.();
+    const detail = ok ? WASM_FMA.detail : `the relaxed-SIMD build did not load: ${o.subject.info.status === 'ok' ? 'not picked by the backend' : o.subject.info.detail}`;
+    return { subject: { ...(ok ? o.subject : {}), info: { ...WASM_FMA, kind: 'tessera', status: ok ? 'ok' : 'unavailable', detail } } };
+  };
   const opened: IsolatedSubject[] = [];
   for (const main of await Promise.all(wantTessera.map((name) => tessera(name)))) {
     opened.push(main);
     const t = main.tessera;
     // A backend on more than one thread also gets a 1-thread instance.
     if (t && main.subject.info.status === 'ok' && (t.threads ?? 1) > 1 && selected(cfg, `${main.subject.info.id}-1t`)) opened.push(await tessera(t.name, { threads: 1 }));
+    if (t?.name === 'wasm' && !t.relaxedSimd && selected(cfg, WASM_FMA.id)) opened.push(await wasmWithFma());
   }
   const handles = opened.filter((o) => o.tessera).map((o) => ({ ...o.tessera!, info: o.subject.info }));
   const peers: Promise<IsolatedSubject>[] = [];

@@ -15,13 +15,13 @@ export interface IsolatedSubject {
 }
 
 /**
- * Starts the subject server for `spec` and asks for its description. A server that cannot
+ * Starts the subject server for `spec` (node started with `nodeFlags` too) and asks for its description. A server that cannot
  * start or open its subject gives an unavailable subject (`fallback` names it) with the reason.
  */
-export async function isolatedSubject(spec: SubjectSpec, fallback: Pick<SubjectInfo, 'id' | 'label' | 'kind' | 'family'>): Promise<IsolatedSubject> {
+export async function isolatedSubject(spec: SubjectSpec, fallback: Pick<SubjectInfo, 'id' | 'label' | 'kind' | 'family'>, nodeFlags: readonly string[] = []): Promise<IsolatedSubject> {
   let w: LineWorker;
   try {
-    w = new LineWorker(process.execPath, ['--expose-gc', ...nodeEntryArgs('subject-server'), JSON.stringify(spec)], process.env, `${fallback.id} subject server`);
+    w = new LineWorker(process.execPath, ['--expose-gc', ...nodeFlags, ...nodeEntryArgs('subject-server'), JSON.stringify(spec)], process.env, `${fallback.id} subject server`);
   } catch (e) {
     return { subject: { info: { ...fallback, status: 'unavailable', detail: errorMessage(e) } } };
   }

@@ -38,6 +38,8 @@ export interface TesseraBackendHandle {
   softwareGpu?: boolean;
   /** Threads the backend reports (more than one: the bench adds a 1-thread instance). */
   threads?: number;
+  /** backend-wasm: whether its relaxed-SIMD (fused multiply-add) kernels are in use. */
+  relaxedSimd?: boolean;
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
@@ -140,6 +142,7 @@ export async function openTessera(name: string, options?: { threads?: number }):
     options,
     backend,
     threads,
+    relaxedSimd: (backend as { relaxedSimd?: boolean }).relaxedSimd,
     softwareGpu: gpu?.software,
     info: { id, label: multi ? `${label} (${threads} thr)` : label, kind: 'tessera', status: 'ok', detail },
   };
