@@ -22,7 +22,7 @@ import type { Layer } from './engine/layer.js';
 import type { LoadStateDictOptions, StateDictReport } from './io/pytorch.js';
 
 // Layers
-export { Layer, SymbolicTensor, Node, type CallOptions, type LayerArgs, type InputSpec, type AddWeightOptions, type LayerWeight, type LayerClass } from './engine/layer.js';
+export { Layer, SymbolicTensor, Node, type CallOptions, type CommonCallOptions, type LayerArgs, type InputSpec, type AddWeightOptions, type LayerWeight, type LayerClass } from './engine/layer.js';
 export * as layers from './layers/factories.js';
 // The layers of the classic example at the top level too, as in `sequential([flatten(...), dense(128, 'relu')])`
 // (the other factories stay under `layers.*`, where they cannot clash with core ops such as `reshape`).
@@ -70,6 +70,8 @@ export {
   LoraAdapter,
   type LoraOptions,
   type ApplyLoraOptions,
+  type LoraState,
+  type SavedLoraAdapter,
 } from './layers/lora.js';
 export { MultiHeadAttention, type MultiHeadAttentionArgs, type AttentionCallOptions } from './layers/attention.js';
 export { KVCache, KVCacheEntry } from './layers/kv-cache.js';

@@ -7,7 +7,7 @@
 import type { Variable } from '@tessera/autograd';
 import { ArgumentError, type DType, ShapeError, Tensor } from '@tessera/core';
 import { accumulate, fmtShapeN, type Shape } from '../util.js';
-import { type CallOptions, Layer, type LayerArgs, type LayerWeight, Node, specMismatch, SymbolicTensor } from './layer.js';
+import { type CallOptions, type CommonCallOptions, Layer, type LayerArgs, type LayerWeight, Node, specMismatch, SymbolicTensor } from './layer.js';
 import { InputLayer } from '../layers/core.js';
 
 /** Options of {@link model} (functional models). */
@@ -271,7 +271,7 @@ export abstract class Container extends Layer {
     }
   }
 
-  call(inputs: Tensor | Tensor[], opts: CallOptions): Tensor | Tensor[] {
+  call(inputs: Tensor | Tensor[], opts: CommonCallOptions): Tensor | Tensor[] {
     const xs = Array.isArray(inputs) ? inputs : [inputs];
     const ys = this.runGraph(xs, opts);
     return ys.length === 1 ? ys[0]! : ys;

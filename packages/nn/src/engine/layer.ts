@@ -11,14 +11,16 @@ import { getInitializer, type InitializerIdentifier } from '../initializers.js';
 import { getRegularizer, type Regularizer, type RegularizerIdentifier } from '../regularizers.js';
 import { accumulate, fmtShapeN, type Shape, toSnakeCase, uniqueName } from '../util.js';
 import { assignValue, newVariable, readValue } from '../variables.js';
+// Type-only (erased at run time), so no module cycle: the engine's options name the layers' ones.
+import type { PositionCallOptions } from '../layers/position.js';
+import type { TransformerCallOptions } from '../layers/transformer.js';
 
 /**
- * Options every layer's `call` receives. Models hand the options they are called with to
- * every layer, so layer-specific ones (MultiHeadAttention's `useCausalMask` and `cache`, the
- * position layers' `startIndex`) reach the layers that read them; others ignore them.
+ * The call options every layer understands. Layer-specific options extend it
+ * (`AttentionCallOptions`, `TransformerCallOptions`, `PositionCallOptions`); {@link CallOptions}
+ * joins them all.
  */
-export interface CallOptions {
-  [option: string]: unknown;
+export interface CommonCallOptions {
   /** True while `fit` trains: dropout drops, batch normalisation uses batch statistics. */
   training?: boolean;
   /**
@@ -27,6 +29,20 @@ export interface CallOptions {
    */
   mask?: Tensor | null | readonly (Tensor | null)[];
 }
+
+/**
+ * Options a layer's `call` receives: the common ones plus every layer-specific option Tessera
+ * knows. Models hand the options they are called with to every layer, so layer-specific ones
+ * (MultiHeadAttention's `useCausalMask` and `cache`, the position layers' `startIndex`) reach
+ * the layers that read them; others ignore them. There is deliberately no index signature, so
+ * a misspelt option (`{ trainng: true }`) is a type error. A custom layer with options of its
+ * own adds them by declaration merging, which also lets models forward them:
+ * @example
+ * declare module '@tessera/nn' {
+ *   interface CallOptions { temperature?: number }
+ * }
+ */
+export interface CallOptions extends TransformerCallOptions, PositionCallOptions {}
 
 /** Options common to every layer. */
 export interface LayerArgs {
@@ -384,8 +400,14 @@ export abstract class Layer {
     void inputShape;
   }
 
-  /** The computation. `inputs` is one tensor, or an array for layers with several inputs. */
-  abstract call(inputs: Tensor | Tensor[], opts: CallOptions): Tensor | Tensor[];
+  /**
+   * The computation. `inputs` is one tensor, or an array for layers with several inputs.
+   * `opts` is declared with the common options only: an override may declare a wider options
+   * type (`opts: AttentionCallOptions`, or a custom layer's own) because parameters are checked
+   * contravariantly, and every all-optional options type accepts the common ones. At run time
+   * the layer gets whatever `apply` was given, which models forward from their own call.
+   */
+  abstract call(inputs: Tensor | Tensor[], opts: CommonCallOptions): Tensor | Tensor[];
 
   /**
    * The output shape for an input shape (batch axis included, `null` where unknown). The

@@ -18,7 +18,7 @@ import { type Shape, uniqueName } from '../util.js';
 import { applyLoss, type CompileArgs, type CompiledState, type OptimizerLike, resolveCompile } from './compile-utils.js';
 import { Container, type FunctionalArgs } from './container.js';
 import { type Batch, type BatchDataset, datasetBatch, isDataset, sampleCount, type TensorData, tensorBatches, toTensorList } from './data-adapter.js';
-import { type CallOptions, Layer, type LayerArgs, SymbolicTensor } from './layer.js';
+import { type CommonCallOptions, Layer, type LayerArgs, SymbolicTensor } from './layer.js';
 import { summarize, type SummaryOptions } from './summary.js';
 
 /** `0` silent, `1` progress bar, `2` one line per epoch, `'auto'` (1 on a terminal, else 2). */
@@ -887,7 +887,7 @@ export class Sequential extends Model {
     this.buildGraph([...s]);
   }
 
-  override call(inputs: Tensor | Tensor[], opts: CallOptions): Tensor {
+  override call(inputs: Tensor | Tensor[], opts: CommonCallOptions): Tensor {
     let x = single(this, inputs);
     if (!this.built) this.ensureBuilt([null, ...x.shape.slice(1)]);
     const orig = x;

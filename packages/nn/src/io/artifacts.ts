@@ -12,6 +12,7 @@ import { getOptimizer } from '@tessera/optim';
 import type { OptimizerLike } from '../engine/compile-utils.js';
 import type { LayerClass } from '../engine/layer.js';
 import { Model } from '../engine/model.js';
+import { loraState, type LoraState, restoreLoraState } from '../layers/lora.js';
 import { assignValue } from '../variables.js';
 import { crc32 } from './crc32.js';
 import { deserializeLayer, type LayerConfig } from './registry.js';
@@ -52,6 +53,12 @@ export interface ModelJson {
   optimizerState?: { numbers: Record<string, number>; tensors: WeightSpec[] } | null;
   /** Where a training run stood (epoch, step, random-stream state), written by `BackupAndRestore`. */
   trainingState?: Record<string, unknown> | null;
+  /**
+   * The model's active (unmerged) LoRA adapters and the trainable flags around them, so that it
+   * loads with the adapters attached (their `A` and `B` are in the weights like any weight).
+   * Absent when the model has no active adapter.
+   */
+  lora?: LoraState | null;
 }
 
 /** Options of {@link modelToArtifacts} and `saveModel`. */
@@ -138,6 +145,8 @@ export async function modelToArtifacts(model: Model, opts: SaveOptions = {}): Pr
     optimizerState,
   };
   if (opts.trainingState !== undefined) modelJson.trainingState = opts.trainingState;
+  const lora = loraState(model);
+  if (lora !== null) modelJson.lora = lora;
   return { modelJson, weights };
 }
 
@@ -171,6 +180,10 @@ export function parseModelJson(op: string, src: ModelJson | string, what = 'mode
   const os = o.optimizerState;
   if (os !== undefined && os !== null && (typeof os !== 'object' || os.numbers === null || typeof os.numbers !== 'object' || !Array.isArray(os.tensors) || os.tensors.some((t) => t === null || typeof t !== 'object' || typeof t.name !== 'string' || !t.name.startsWith(OPT_PREFIX)))) {
     throw new FormatError(op, `${what} has an invalid optimizerState (expected { numbers, tensors: [{ name: 'optimizer/…' }] })`);
+  }
+  // Only the outline here; restoreLoraState checks the entries against the model it builds.
+  if (o.lora !== undefined && o.lora !== null && (typeof o.lora !== 'object' || Array.isArray(o.lora))) {
+    throw new FormatError(op, `${what} has an invalid lora entry (expected { adapters, trainable, frozenWeights })`);
   }
   return o as ModelJson;
 }
@@ -220,6 +233,8 @@ export async function buildModel(op: string, json: ModelJson, tensors: Map<strin
   if (!(layer instanceof Model)) throw new FormatError(op, `modelConfig describes a ${json.modelConfig.className}, not a model`);
   const model = layer;
   try {
+    // Adapters first, so their A and B are weights of the model when the weights are restored.
+    if (json.lora !== undefined && json.lora !== null) restoreLoraState(op, model, json.lora);
     const keys = restoreWeights(op, model, json, tensors, false);
     if (opts.compile !== false && json.trainingConfig) {
       compileFromConfig(model, json.trainingConfig);

@@ -20,7 +20,7 @@ import {
   type Tensor,
   transpose,
 } from '@tessera/core';
-import { baseArgs, type CallOptions, type Layer, type LayerArgs, type SymbolicTensor } from '../engine/layer.js';
+import { baseArgs, type CommonCallOptions, type Layer, type LayerArgs, type SymbolicTensor } from '../engine/layer.js';
 import { getInitializer, type Initializer, type InitializerIdentifier, serializeInitializer } from '../initializers.js';
 import { checkPositiveInt, fmtShapeN, type Shape } from '../util.js';
 import { CompositeLayer } from './composite.js';
@@ -56,7 +56,7 @@ export interface MultiHeadAttentionArgs extends LayerArgs {
 }
 
 /** Call options of {@link MultiHeadAttention} (and of the transformer blocks). */
-export interface AttentionCallOptions extends CallOptions {
+export interface AttentionCallOptions extends CommonCallOptions {
   /**
    * Which keys each query may attend, `[batch, Tq, Tk]` (or `[Tq, Tk]`), bool or 0/1;
    * true/1 = attend. Combined (logical and) with padding masks and the causal mask.
@@ -69,9 +69,9 @@ export interface AttentionCallOptions extends CallOptions {
   /**
    * Decoding cache: the new keys/values are appended to it and attention spans all cached
    * positions. An entry, or a whole {@link KVCache} (this layer then uses `cache.entryFor(this)`,
-   * which is how a model hands one cache to all its attention layers).
+   * which is how a model hands one cache to all its attention layers); null or absent = no cache.
    */
-  cache?: KVCacheEntry | KVCache;
+  cache?: KVCacheEntry | KVCache | null;
 }
 
 /** The inputs of one call: query, value and key, and their padding masks. */

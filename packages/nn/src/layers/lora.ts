@@ -4,7 +4,8 @@
  * `scale · (x·A)·B` to a Dense layer's pre-activation output (`A` [in, rank], `B` [rank, out],
  * `scale = alpha / rank`) and freezes the layer's kernel and bias, so training moves only A
  * and B. `B` starts at zero: attaching an adapter leaves the output unchanged. `merge()`
- * folds `scale·A·B` into the kernel; adapters save and load on their own as safetensors.
+ * folds `scale·A·B` into the kernel; adapters save and load on their own as safetensors, and
+ * with the model (`model.save` records them, `loadModel` re-attaches them; see {@link LoraState}).
  *
  * The adapter patches the layer in place (its weights join the layer's, as Keras's
  * `Dense.enable_lora` does), so it works wherever the layer sits — in a Sequential or
@@ -49,8 +50,8 @@ export class LoraAdapter {
   readonly alpha: number;
   private aVar: Variable | null;
   private bVar: Variable | null;
-  /** The base weights' trainable flags before attaching, restored on merge/remove. */
-  private readonly baseFlags: [string, boolean][];
+  /** The base weights' trainable flags before attaching, restored on merge/remove (and saved with the model). @internal */
+  readonly baseFlags: readonly [string, boolean][];
 
   /** @internal Use {@link loraAdapter}. */
   constructor(
@@ -169,7 +170,7 @@ export class LoraAdapter {
  * `mha.queryDense`): freezes its kernel and bias and adds trainable `A` [in, rank] (He-uniform)
  * and `B` [rank, out] (zeros), so the output is unchanged until training moves them.
  * The adapter's weights appear in the layer's (and model's) `trainableWeights` as
- * `<layer>/lora_a` and `<layer>/lora_b`. Merge or remove adapters before `model.save`.
+ * `<layer>/lora_a` and `<layer>/lora_b`; `model.save` keeps them (the loaded model has the adapter).
  * @example
  * base.trainable = false;                             // freeze everything else
  * const head = model.getLayer('dense_2') as Dense;
@@ -194,21 +195,18 @@ function childLayers(layer: Layer): [string, Layer][] {
 }
 
 /**
- * Every Dense layer reachable from `root` by path: model layers by name (nested models add
- * their name, `encoder/dense_1`) and Dense sublayers by property (`mha/queryDense`,
- * `block/attention/valueDense`).
- * @example for (const [path, dense] of loraTargets(model)) console.log(path, dense.units);
+ * Every layer reachable from `root` (root excluded), parents before their children, by path:
+ * model layers by name (nested models add their name, `encoder/dense_1`) and sublayers by
+ * property (`mha/queryDense`, `block/attention/valueDense`). Dense layers are leaves.
  */
-export function loraTargets(root: Layer): Map<string, Dense> {
-  const out = new Map<string, Dense>();
+function layerPaths(root: Layer): Map<string, Layer> {
+  const out = new Map<string, Layer>();
   const seen = new Set<Layer>();
   const walk = (layer: Layer, path: string): void => {
     if (seen.has(layer)) return;
     seen.add(layer);
-    if (layer instanceof Dense) {
-      out.set(path, layer);
-      return;
-    }
+    if (layer !== root) out.set(path, layer);
+    if (layer instanceof Dense) return;
     if (layer instanceof Container) {
       const inner = layer === root ? '' : `${path}/`;
       for (const l of layer.layers) walk(l, inner + l.name);
@@ -217,6 +215,20 @@ export function loraTargets(root: Layer): Map<string, Dense> {
     for (const [prop, l] of childLayers(layer)) walk(l, `${path}/${prop}`);
   };
   walk(root, root.name);
+  return out;
+}
+
+/**
+ * Every Dense layer reachable from `root` by path: model layers by name (nested models add
+ * their name, `encoder/dense_1`) and Dense sublayers by property (`mha/queryDense`,
+ * `block/attention/valueDense`).
+ * @example for (const [path, dense] of loraTargets(model)) console.log(path, dense.units);
+ */
+export function loraTargets(root: Layer): Map<string, Dense> {
+  const out = new Map<string, Dense>();
+  // A Dense root is its own only target (the walk lists what lies below the root).
+  if (root instanceof Dense) return out.set(root.name, root);
+  for (const [path, layer] of layerPaths(root)) if (layer instanceof Dense) out.set(path, layer);
   return out;
 }
 
@@ -346,5 +358,117 @@ export function loadLoraAdapters(model: Layer, bytes: Uint8Array): LoraAdapter[]
       value.dispose();
     }
     return ad;
+  });
+}
+
+/** One active adapter as a saved model records it. */
+export interface SavedLoraAdapter {
+  /** The rank of the update. */
+  rank: number;
+  /** The scaling numerator (`scale = alpha / rank`). */
+  alpha: number;
+  /** The adapted layer's own weights' trainable flags before the adapter froze them (restored by `merge`/`remove`). */
+  baseTrainable: Record<string, boolean>;
+}
+
+/**
+ * What a saved model (`model.json`'s `lora` entry) records so that it loads with its active
+ * LoRA adapters: the adapters by Dense path (as {@link loraTargets} names them; their `A` and
+ * `B` are ordinary weights of the file, `<layer>/lora_a` and `<layer>/lora_b`), and the
+ * fine-tuning setup around them — every layer's trainable flag by path and the individually
+ * frozen weights — because a layer's config does not record its sublayers' flags (an
+ * attention layer's frozen `keyDense`), and without them training after loading would move
+ * weights that training before saving left alone.
+ */
+export interface LoraState {
+  /** Active adapters by Dense path. */
+  adapters: Record<string, SavedLoraAdapter>;
+  /** Each layer's `trainable` flag by path (sublayers included), parents first. */
+  trainable: Record<string, boolean>;
+  /** Own weights frozen with `setWeightTrainable` (`<layer path>/<weight>`), adapted layers' base weights excluded. */
+  frozenWeights: string[];
+}
+
+/** The own weights of a layer (a composite's sublayers' entries carry a `/`). */
+function ownWeights(layer: Layer): { name: string; trainable: boolean }[] {
+  return layer instanceof Container ? [] : layer.weightEntries.filter((w) => !w.name.includes('/'));
+}
+
+/**
+ * The LoRA state to save with a model, or null when no adapter is active (the model then
+ * saves exactly as a model without LoRA). @internal
+ */
+export function loraState(model: Layer): LoraState | null {
+  const paths = layerPaths(model);
+  const adapters: Record<string, SavedLoraAdapter> = {};
+  for (const [path, layer] of paths) {
+    const ad = layer instanceof Dense ? attached.get(layer) : undefined;
+    if (ad !== undefined) adapters[path] = { rank: ad.rank, alpha: ad.alpha, baseTrainable: Object.fromEntries(ad.baseFlags) };
+  }
+  if (Object.keys(adapters).length === 0) return null;
+  const trainable: Record<string, boolean> = {};
+  const frozenWeights: string[] = [];
+  for (const [path, layer] of paths) {
+    trainable[path] = layer.trainable;
+    if (path in adapters) continue;
+    for (const w of ownWeights(layer)) if (!w.trainable) frozenWeights.push(`${path}/${w.name}`);
+  }
+  return { adapters, trainable, frozenWeights };
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/**
+ * Re-attaches the adapters a saved model records (see {@link LoraState}) to a freshly built
+ * model and restores its trainable flags, before the weights are restored (which then fill
+ * `A` and `B` like any other weight). Everything is checked before the model changes; a
+ * malformed entry or a path the model lacks is a FormatError naming it. @internal
+ */
+export function restoreLoraState(op: string, model: Layer, state: unknown): LoraAdapter[] {
+  const where = 'model.json lora';
+  if (!isRecord(state) || !isRecord(state.adapters) || !isRecord(state.trainable) || !Array.isArray(state.frozenWeights)) {
+    throw new FormatError(op, `${where} must be { adapters: { path: { rank, alpha, baseTrainable } }, trainable: { path: boolean }, frozenWeights: string[] }`);
+  }
+  const paths = layerPaths(model);
+  const targets = loraTargets(model);
+  const plan: [Dense, number, number, [string, boolean][]][] = [];
+  for (const [path, meta] of Object.entries(state.adapters)) {
+    const layer = targets.get(path);
+    if (layer === undefined) throw new FormatError(op, `${where}: adapter for "${path}", but the model has no Dense layer there (Dense layers: ${[...targets.keys()].join(', ') || 'none'})`);
+    if (!isRecord(meta) || !isRecord(meta.baseTrainable)) throw new FormatError(op, `${where}: adapter for "${path}" must be { rank, alpha, baseTrainable }, got ${JSON.stringify(meta)}`);
+    const { rank, alpha } = meta;
+    const [inDim, outDim] = layer.kernel!.shape as [number, number];
+    if (typeof rank !== 'number' || !Number.isInteger(rank) || rank < 1 || rank > Math.min(inDim, outDim)) {
+      throw new FormatError(op, `${where}: adapter for "${path}" has rank ${JSON.stringify(rank)}; layer "${layer.name}" (kernel [${inDim}, ${outDim}]) takes an integer in 1..${Math.min(inDim, outDim)}`);
+    }
+    if (typeof alpha !== 'number' || !Number.isFinite(alpha)) throw new FormatError(op, `${where}: adapter for "${path}" has alpha ${JSON.stringify(alpha)}; expected a finite number`);
+    const names = layer.weightEntries.map((w) => w.name);
+    const flags = Object.entries(meta.baseTrainable);
+    if (flags.length !== names.length || flags.some(([n, f]) => !names.includes(n) || typeof f !== 'boolean')) {
+      throw new FormatError(op, `${where}: adapter for "${path}" has baseTrainable ${JSON.stringify(meta.baseTrainable)}; expected a boolean for each of ${names.join(', ')}`);
+    }
+    if (attached.has(layer)) throw new FormatError(op, `${where}: layer "${path}" already has an adapter`);
+    plan.push([layer, rank, alpha, flags as [string, boolean][]]);
+  }
+  for (const [path, flag] of Object.entries(state.trainable)) {
+    if (!paths.has(path)) throw new FormatError(op, `${where}: trainable flag for "${path}", but the model has no layer there`);
+    if (typeof flag !== 'boolean') throw new FormatError(op, `${where}: trainable flag for "${path}" is ${JSON.stringify(flag)}; expected a boolean`);
+  }
+  const frozen: [Layer, string][] = state.frozenWeights.map((p: unknown) => {
+    const cut = typeof p === 'string' ? p.lastIndexOf('/') : -1;
+    const layer = cut > 0 ? paths.get((p as string).slice(0, cut)) : undefined;
+    const name = cut > 0 ? (p as string).slice(cut + 1) : '';
+    if (layer === undefined || !ownWeights(layer).some((w) => w.name === name)) throw new FormatError(op, `${where}: frozen weight ${JSON.stringify(p)} is not a weight of the model`);
+    return [layer, name];
+  });
+  // Parents first (the map's order), so a parent's cascade never overrides a child's own flag.
+  for (const [path, layer] of paths) {
+    const flag = state.trainable[path];
+    if (typeof flag === 'boolean') layer.trainable = flag;
+  }
+  for (const [layer, name] of frozen) layer.setWeightTrainable(name, false);
+  return plan.map(([layer, rank, alpha, flags]) => {
+    for (const [name, flag] of flags) layer.setWeightTrainable(name, flag);
+    return loraAdapter(layer, { rank, alpha });
   });
 }

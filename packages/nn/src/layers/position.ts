@@ -6,14 +6,14 @@
  */
 import type { Variable } from '@tessera/autograd';
 import { add, ArgumentError, broadcastTo, concat, type DType, DTypeError, mul, ShapeError, slice, type Tensor, tensor } from '@tessera/core';
-import { baseArgs, type CallOptions, Layer, type LayerArgs } from '../engine/layer.js';
+import { baseArgs, type CommonCallOptions, Layer, type LayerArgs } from '../engine/layer.js';
 import { getInitializer, type Initializer, type InitializerIdentifier, serializeInitializer } from '../initializers.js';
 import { checkPositiveInt, fmtShapeN, type Shape } from '../util.js';
 import { CompositeLayer } from './composite.js';
 import { Embedding, single } from './core.js';
 
 /** Call options of the position layers. */
-export interface PositionCallOptions extends CallOptions {
+export interface PositionCallOptions extends CommonCallOptions {
   /** Position of the first input step (default 0); with a KV cache, `cache.length`. */
   startIndex?: number;
 }
