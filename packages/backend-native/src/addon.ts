@@ -11,11 +11,14 @@ import { fileURLToPath } from 'node:url';
  * The functions of one backend context. Each takes its arguments from the context's scratch
  * `Float64Array` (see `backend.ts` for the layouts) and returns results there; they throw an
  * `Error` with `code` `ERR_TESSERA_NATIVE` (bad arguments), `ERR_TESSERA_NATIVE_HANDLE`
- * (dead handle, disposed backend) or `ERR_TESSERA_NATIVE_PANIC`. Kernels return at once:
+ * (stale, freed or foreign handle, disposed backend) or `ERR_TESSERA_NATIVE_PANIC`. Kernels return at once:
  * long ones (and those depending on queued ones) run on the context's worker thread.
  */
 export interface NativeFns {
-  /** `[bytes]` → `scratch[0]` = handle. */
+  /**
+   * `[bytes]` → `scratch[0]` = handle: an integer below 2^53 packing the slot, its
+   * generation and the context's tag; every function taking a handle checks all three.
+   */
   alloc(): void;
   /** `[handle]`. */
   free(): void;

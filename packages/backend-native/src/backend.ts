@@ -35,7 +35,8 @@ import type { NativeFns, NativeInfo } from './addon.js';
  */
 export class NativeBackendError extends BackendError {
   /**
-   * `ERR_TESSERA_NATIVE_HANDLE` (bad, foreign or freed handle; disposed backend),
+   * `ERR_TESSERA_NATIVE_HANDLE` (bad, foreign or freed handle, including a stale one whose
+   * slot a newer buffer reuses, caught in Rust too; disposed backend),
    * `ERR_TESSERA_NATIVE` (rejected argument, failed kernel) or `ERR_TESSERA_NATIVE_PANIC`
    * (a Rust panic, caught before it could reach Node).
    */
@@ -106,12 +107,16 @@ class Ctx {
 }
 
 /**
- * A native buffer handle: the Rust slot index plus a reference count. The memory itself is
+ * A native buffer handle: the Rust handle plus a reference count. The memory itself is
  * Rust's; nothing is held on the JS heap.
  */
 export class NativeBuf implements Buf {
   readonly byteLength: number;
-  /** @internal Slot index in the context's storage. */
+  /**
+   * @internal The Rust handle: slot, generation and instance tag packed into an integer
+   * below 2^53, so Rust rejects it once the buffer is freed (even when the slot is reused)
+   * and in any other instance.
+   */
   readonly id: number;
   /** @internal Reference count; 0 means freed. */
   refs = 1;

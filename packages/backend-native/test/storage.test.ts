@@ -95,7 +95,7 @@ describe('handle checks', () => {
     for (const fn of [() => be.kernels.fill(view(a, 'float32', [4]), 1), () => be.kernels.copy(view(a, 'float32', [4]), view(o, 'float32', [4])), () => s.readSync!(a, 'float32', 0, 4), () => s.release(a)]) {
       const e = thrown(fn);
       expect(e.code).toBe('ERR_TESSERA_NATIVE_HANDLE');
-      expect(e.message).toMatch(/buffer handle \d+ is not live/);
+      expect(e.message).toMatch(/buffer handle \d+ \(slot \d+, generation \d+\) is not live/);
     }
     a.refs = 0;
     s.release(o);

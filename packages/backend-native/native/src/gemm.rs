@@ -702,6 +702,37 @@ const fn blocking(nr: usize) -> (usize, usize) {
     }
 }
 
+/// One B panel of the blocked GEMM: columns `[jc, jc+nc)`, K range `[pc, pc+kc)`; `first`:
+/// C is overwritten rather than added to; `last`: the epilogue runs on this K block.
+#[derive(Clone, Copy)]
+struct Panel {
+    jc: usize,
+    nc: usize,
+    pc: usize,
+    kc: usize,
+    first: bool,
+    last: bool,
+}
+
+/// Walks the B panels in Goto order (column blocks of NC, then K blocks of `kcb`), the one
+/// loop nest the serial and threaded GEMMs share; they differ only in how a panel is packed
+/// and how its row blocks are spread.
+#[inline(always)]
+fn for_each_panel<E>(n: usize, k: usize, kcb: usize, accumulate: bool, epi: &Epi, mut panel: impl FnMut(Panel) -> Result<(), E>) -> Result<(), E> {
+    let mut jc = 0;
+    while jc < n {
+        let nc = NC.min(n - jc);
+        let mut pc = 0;
+        while pc < k {
+            let kc = kcb.min(k - pc);
+            panel(Panel { jc, nc, pc, kc, first: !accumulate && pc == 0, last: pc + kc == k && epi.active() })?;
+            pc += kcb;
+        }
+        jc += NC;
+    }
+    Ok(())
+}
+
 /// Serial blocked GEMM of one sub-problem.
 #[allow(clippy::too_many_arguments)]
 unsafe fn gemm_blocked<const MR: usize, const NR: usize>(m: usize, n: usize, k: usize, a: ASrc, b: Mat, c: *mut f32, ldc: usize, accumulate: bool, epi: &Epi, ukr: Ukr) {
@@ -712,26 +743,18 @@ unsafe fn gemm_blocked<const MR: usize, const NR: usize>(m: usize, n: usize, k: 
         let kc_max = kcb.min(k);
         let ap = abuf.ensure(mcb.min(m).next_multiple_of(MR) * kc_max);
         let bp = bbuf.ensure(NC.min(n).next_multiple_of(NR) * kc_max);
-        let mut jc = 0;
-        while jc < n {
-            let nc = NC.min(n - jc);
-            let mut pc = 0;
-            while pc < k {
-                let kc = kcb.min(k - pc);
-                pack_b::<NR>(b, pc, jc, kc, nc, bp);
-                let first = !accumulate && pc == 0;
-                let last = pc + kc == k && epi.active();
-                let mut ic = 0;
-                while ic < m {
-                    let mc = mcb.min(m - ic);
-                    pack_a_any::<MR>(a, ic, pc, mc, kc, ap);
-                    macro_kernel::<MR, NR>(mc, nc, kc, ap, bp, c.add(ic * ldc + jc), ldc, first, last, jc, epi, ukr);
-                    ic += mcb;
-                }
-                pc += kcb;
+        let walked = for_each_panel::<std::convert::Infallible>(n, k, kcb, accumulate, epi, |Panel { jc, nc, pc, kc, first, last }| {
+            pack_b::<NR>(b, pc, jc, kc, nc, bp);
+            let mut ic = 0;
+            while ic < m {
+                let mc = mcb.min(m - ic);
+                pack_a_any::<MR>(a, ic, pc, mc, kc, ap);
+                macro_kernel::<MR, NR>(mc, nc, kc, ap, bp, c.add(ic * ldc + jc), ldc, first, last, jc, epi, ukr);
+                ic += mcb;
             }
-            jc += NC;
-        }
+            Ok(())
+        });
+        let Ok(()) = walked;
     })
 }
 
@@ -755,38 +778,27 @@ unsafe fn gemm_threaded<const MR: usize, const NR: usize>(m: usize, n: usize, k:
     SHARED_B.with(|cell| {
         let mut shared = cell.borrow_mut();
         let bp = SendPtr(shared.ensure(NC.min(n).next_multiple_of(NR) * kcb.min(k)));
-        let mut jc = 0;
-        while jc < n {
-            let nc = NC.min(n - jc);
-            let mut pc = 0;
-            while pc < k {
-                let kc = kcb.min(k - pc);
-                let strips = nc.div_ceil(NR);
-                let pt = nt.min(strips.div_ceil(4)).max(1);
-                pool::run(pt, pt, &|t| {
-                    let (s0, s1) = (strips * t / pt, strips * (t + 1) / pt);
-                    if s0 < s1 {
-                        let cols = (s1 * NR).min(nc) - s0 * NR;
-                        pack_b::<NR>(b, pc, jc + s0 * NR, kc, cols, bp.get().add(s0 * NR * kc));
-                    }
-                })?;
-                let first = !accumulate && pc == 0;
-                let last = pc + kc == k && epi.active();
-                pool::run(nblocks, nt, &|bi| {
-                    let (ic, ie) = block_rows(bi);
-                    let mc = ie - ic;
-                    PACK.with(|pcell| {
-                        let mut bufs = pcell.borrow_mut();
-                        let ap = bufs.0.ensure(mb * kc);
-                        pack_a_any::<MR>(a, ic, pc, mc, kc, ap);
-                        macro_kernel::<MR, NR>(mc, nc, kc, ap, bp.get(), cp.get().add(ic * ldc + jc), ldc, first, last, jc, epi, ukr);
-                    })
-                })?;
-                pc += kcb;
-            }
-            jc += NC;
-        }
-        Ok(())
+        for_each_panel(n, k, kcb, accumulate, epi, |Panel { jc, nc, pc, kc, first, last }| {
+            let strips = nc.div_ceil(NR);
+            let pt = nt.min(strips.div_ceil(4)).max(1);
+            pool::run(pt, pt, &|t| {
+                let (s0, s1) = (strips * t / pt, strips * (t + 1) / pt);
+                if s0 < s1 {
+                    let cols = (s1 * NR).min(nc) - s0 * NR;
+                    pack_b::<NR>(b, pc, jc + s0 * NR, kc, cols, bp.get().add(s0 * NR * kc));
+                }
+            })?;
+            pool::run(nblocks, nt, &|bi| {
+                let (ic, ie) = block_rows(bi);
+                let mc = ie - ic;
+                PACK.with(|pcell| {
+                    let mut bufs = pcell.borrow_mut();
+                    let ap = bufs.0.ensure(mb * kc);
+                    pack_a_any::<MR>(a, ic, pc, mc, kc, ap);
+                    macro_kernel::<MR, NR>(mc, nc, kc, ap, bp.get(), cp.get().add(ic * ldc + jc), ldc, first, last, jc, epi, ukr);
+                })
+            })
+        })
     })
 }
 

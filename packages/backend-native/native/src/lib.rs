@@ -124,8 +124,9 @@ unsafe fn cb_info(env: napi_env, info: napi_callback_info) -> (*mut Ctx, napi_va
 }
 
 /// Runs `body` with panics caught; errors become JS exceptions (with the code the context
-/// set, if any); on success the call returns the context's `ret`.
-unsafe fn guard(env: napi_env, ctx: *mut Ctx, body: impl FnOnce() -> Res<()>) -> napi_value {
+/// set, if any; handle errors name the entry point `op`, since the storage that finds them
+/// does not know it); on success the call returns the context's `ret`.
+unsafe fn guard(env: napi_env, ctx: *mut Ctx, op: &str, body: impl FnOnce() -> Res<()>) -> napi_value {
     match catch_unwind(AssertUnwindSafe(body)) {
         Ok(Ok(())) => {
             if !ctx.is_null() {
@@ -140,23 +141,28 @@ unsafe fn guard(env: napi_env, ctx: *mut Ctx, body: impl FnOnce() -> Res<()>) ->
                 "ERR_TESSERA_NATIVE" if msg.contains(storage::DEAD_HANDLE) => "ERR_TESSERA_NATIVE_HANDLE",
                 c => c,
             };
-            throw(env, code, &msg)
+            if code == "ERR_TESSERA_NATIVE_HANDLE" {
+                throw(env, code, &format!("{op}: {msg}"))
+            } else {
+                throw(env, code, &msg)
+            }
         }
         Err(p) => throw(env, "ERR_TESSERA_NATIVE_PANIC", &pool::panic_error(&*p)),
     }
     null_mut()
 }
 
-/// Defines an `extern "C"` entry point bound to a context. `$arg` is `(env, argv0, argc)`.
+/// Defines an `extern "C"` entry point bound to a context. `$op` is its JS name (handle
+/// errors name it); `$arg` is `(env, argv0, argc)`.
 macro_rules! entry {
-    ($name:ident, |$ctx:ident, $arg:ident| $body:expr) => {
+    ($name:ident, $op:literal, |$ctx:ident, $arg:ident| $body:expr) => {
         unsafe extern "C" fn $name(env: napi_env, info: napi_callback_info) -> napi_value {
             let (ctxp, argv0, argc) = cb_info(env, info);
             if !ctxp.is_null() {
                 (*ctxp).ret = null_mut();
                 (*ctxp).err_code = "ERR_TESSERA_NATIVE";
             }
-            guard(env, ctxp, || {
+            guard(env, ctxp, $op, || {
                 if ctxp.is_null() {
                     return Err("missing context".into());
                 }
@@ -200,7 +206,7 @@ unsafe fn typed_array(env: napi_env, v: napi_value, argc: usize) -> Res<(*mut u8
 // ------------------------------------------------------------------------------------
 // Storage
 
-entry!(js_alloc, |c, _a| {
+entry!(js_alloc, "alloc", |c, _a| {
     let bytes = c.args().usize()?;
     c.sweep(c.queue.completed());
     let id = c.store.alloc(bytes)?;
@@ -208,10 +214,10 @@ entry!(js_alloc, |c, _a| {
     Ok(())
 });
 
-entry!(js_free, |c, _a| {
-    let id = c.args().usize()?.min(u32::MAX as usize) as u32;
+entry!(js_free, "free", |c, _a| {
+    let handle = c.args().handle()?;
     let done = c.queue.completed();
-    c.store.free(id, done)?;
+    let id = c.store.free(handle, done)?;
     if c.store.fence(id) <= done {
         c.queue.forget(&[id]);
     }
@@ -220,19 +226,19 @@ entry!(js_free, |c, _a| {
 });
 
 /// Bounds-checked byte range of a live buffer: `[handle, byteOffset]` and a length; returns
-/// the handle and the pointer.
+/// the buffer's slot and the pointer.
 fn buf_range(c: &Ctx, len: usize) -> Res<(u32, *mut u8)> {
     let mut a = c.args();
-    let id = a.usize()?.min(u32::MAX as usize) as u32;
+    let handle = a.handle()?;
     let off = a.usize()?;
-    let (p, bytes) = c.store.get(id)?;
+    let (id, p, bytes) = c.store.get(handle)?;
     if off.checked_add(len).is_none_or(|e| e > bytes) {
         return Err(format!("access of {len} bytes at byte {off} is outside a buffer of {bytes} bytes"));
     }
     Ok((id, if len == 0 { p } else { unsafe { p.add(off) } }))
 }
 
-entry!(js_write, |c, a| {
+entry!(js_write, "write", |c, a| {
     let (src, len, _) = typed_array(a.0, a.1, a.2)?;
     let (id, dst) = buf_range(c, len)?;
     c.queue.wait(c.store.fence(id)); // queued work on this buffer comes first
@@ -243,7 +249,7 @@ entry!(js_write, |c, a| {
 });
 
 // Synchronous read: blocks while queued work on the buffer runs.
-entry!(js_read, |c, a| {
+entry!(js_read, "read", |c, a| {
     let (dst, len, _) = typed_array(a.0, a.1, a.2)?;
     let (id, src) = buf_range(c, len)?;
     c.queue.wait(c.store.fence(id));
@@ -257,7 +263,7 @@ entry!(js_read, |c, a| {
 // Asynchronous read: copies at once (returning undefined) when no queued work touches the
 // buffer; otherwise queues the copy behind that work and returns a promise that settles
 // (after filling `dst` on the JS thread) when it has run.
-entry!(js_read_async, |c, a| {
+entry!(js_read_async, "readAsync", |c, a| {
     let (dst, len, _) = typed_array(a.0, a.1, a.2)?;
     let (id, src) = buf_range(c, len)?;
     let env = a.0;
@@ -291,7 +297,7 @@ entry!(js_read_async, |c, a| {
 });
 
 // A promise for "every queued job so far has run" (undefined when nothing is queued).
-entry!(js_flush, |c, a| {
+entry!(js_flush, "flush", |c, a| {
     let seq = c.queue.submitted();
     if seq <= c.queue.completed() {
         c.sweep(seq);
@@ -307,14 +313,14 @@ entry!(js_flush, |c, a| {
 });
 
 // → `scratch[0]` = jobs queued or running.
-entry!(js_pending, |c, _a| {
+entry!(js_pending, "pending", |c, _a| {
     let n = c.queue.submitted() - c.queue.completed();
     c.out(0, n as f64);
     Ok(())
 });
 
 // `[macs]`: the size from which matmul/conv kernels are queued (Infinity: never).
-entry!(js_set_async, |c, _a| {
+entry!(js_set_async, "setAsync", |c, _a| {
     let v = c.args().f()?;
     if v.is_nan() || v < 0.0 {
         return Err(format!("asyncMacs must be a number >= 0, got {v}"));
@@ -323,7 +329,7 @@ entry!(js_set_async, |c, _a| {
     Ok(())
 });
 
-entry!(js_stats, |c, _a| {
+entry!(js_stats, "stats", |c, _a| {
     c.sweep(c.queue.completed());
     let (l, b, p) = (c.store.live, c.store.live_bytes, c.store.pooled_bytes + c.store.deferred_bytes);
     c.out(0, l as f64);
@@ -332,13 +338,13 @@ entry!(js_stats, |c, _a| {
     Ok(())
 });
 
-entry!(js_trim, |c, _a| {
+entry!(js_trim, "trim", |c, _a| {
     c.sweep(c.queue.completed());
     c.store.trim();
     Ok(())
 });
 
-entry!(js_set_scratch, |c, a| {
+entry!(js_set_scratch, "setScratch", |c, a| {
     let (p, len, ty) = typed_array(a.0, a.1, a.2)?;
     if ty != TA_FLOAT64 || !(p as usize).is_multiple_of(8) {
         return Err("the scratch array must be a Float64Array".into());
@@ -356,23 +362,23 @@ entry!(js_set_scratch, |c, a| {
     Ok(())
 });
 
-entry!(js_set_threads, |c, _a| {
+entry!(js_set_threads, "setThreads", |c, _a| {
     c.threads = c.args().usize()?.clamp(1, 256);
     Ok(())
 });
 
-entry!(js_dispose, |c, a| {
+entry!(js_dispose, "dispose", |c, a| {
     c.teardown(a.0);
     Ok(())
 });
 
-entry!(js_noop, |_c, _a| Ok(()));
+entry!(js_noop, "noop", |_c, _a| Ok(()));
 
 // Test hook: `[mode, view]`. 0: panic on the JS thread; 1: panic in a pool task; 2: queue
 // a job that panics writing `view`; 3: queue a job that fails writing `view` (these prove
 // that panics and off-thread failures reach JS as typed errors); 4: queue a job that holds
 // the worker until mode 5 (or 30 s), so tests can observe queued state deterministically.
-entry!(js_fault, |c, a| {
+entry!(js_fault, "fault", |c, a| {
     let mut r = c.args();
     let mode = r.int()?;
     match mode {
@@ -415,28 +421,28 @@ entry!(js_fault, |c, a| {
 // Kernels. Each parses its views into the slots, then `submit`s a closure over them (the
 // last view is the output unless noted).
 
-entry!(js_fill, |c, a| {
+entry!(js_fill, "fill", |c, a| {
     let mut r = c.args();
     c.pv(&mut r, 0)?;
     let v = r.f()?;
     c.submit(a.0, "fill", Src::Slots(1), &[0], 0.0, move |w, t| elementwise::fill(&w[0], v, t))
 });
 
-entry!(js_copy, |c, a| {
+entry!(js_copy, "copy", |c, a| {
     let mut r = c.args();
     c.pv(&mut r, 0)?;
     c.pv(&mut r, 1)?;
     c.submit(a.0, "copy", Src::Slots(2), &[1], 0.0, |w, t| elementwise::copy(&w[0], &w[1], t))
 });
 
-entry!(js_cast, |c, a| {
+entry!(js_cast, "cast", |c, a| {
     let mut r = c.args();
     c.pv(&mut r, 0)?;
     c.pv(&mut r, 1)?;
     c.submit(a.0, "cast", Src::Slots(2), &[1], 0.0, |w, t| elementwise::cast(&w[0], &w[1], t))
 });
 
-entry!(js_unary, |c, a| {
+entry!(js_unary, "unary", |c, a| {
     let mut r = c.args();
     let op = r.int()?;
     c.pv(&mut r, 0)?;
@@ -444,7 +450,7 @@ entry!(js_unary, |c, a| {
     c.submit(a.0, "unary", Src::Slots(2), &[1], 0.0, move |w, t| unary::unary(op, &w[0], &w[1], t))
 });
 
-entry!(js_binary, |c, a| {
+entry!(js_binary, "binary", |c, a| {
     let mut r = c.args();
     let op = r.int()?;
     c.pv(&mut r, 0)?;
@@ -453,7 +459,7 @@ entry!(js_binary, |c, a| {
     c.submit(a.0, "binary", Src::Slots(3), &[2], 0.0, move |w, t| elementwise::binary(op, &w[0], &w[1], &w[2], t))
 });
 
-entry!(js_compare, |c, a| {
+entry!(js_compare, "compare", |c, a| {
     let mut r = c.args();
     let op = r.int()?;
     c.pv(&mut r, 0)?;
@@ -462,7 +468,7 @@ entry!(js_compare, |c, a| {
     c.submit(a.0, "compare", Src::Slots(3), &[2], 0.0, move |w, t| elementwise::compare(op, &w[0], &w[1], &w[2], t))
 });
 
-entry!(js_where, |c, a| {
+entry!(js_where, "where", |c, a| {
     let mut r = c.args();
     c.pv(&mut r, 0)?;
     c.pv(&mut r, 1)?;
@@ -471,7 +477,7 @@ entry!(js_where, |c, a| {
     c.submit(a.0, "where", Src::Slots(4), &[3], 0.0, |w, t| elementwise::where_(&w[0], &w[1], &w[2], &w[3], t))
 });
 
-entry!(js_reduce, |c, a| {
+entry!(js_reduce, "reduce", |c, a| {
     let mut r = c.args();
     let op = r.int()?;
     c.pv(&mut r, 0)?;
@@ -481,7 +487,7 @@ entry!(js_reduce, |c, a| {
     c.submit(a.0, "reduce", Src::Slots(2), &[1], 0.0, move |w, t| reduce::reduce(op, &w[0], &axes, &w[1], t))
 });
 
-entry!(js_arg_reduce, |c, a| {
+entry!(js_arg_reduce, "argReduce", |c, a| {
     let mut r = c.args();
     let op = r.int()?;
     c.pv(&mut r, 0)?;
@@ -490,7 +496,7 @@ entry!(js_arg_reduce, |c, a| {
     c.submit(a.0, "argReduce", Src::Slots(2), &[1], 0.0, move |w, t| reduce::arg_reduce(op, &w[0], axis, &w[1], t))
 });
 
-entry!(js_cumulative, |c, a| {
+entry!(js_cumulative, "cumulative", |c, a| {
     let mut r = c.args();
     let op = r.int()?;
     c.pv(&mut r, 0)?;
@@ -501,7 +507,7 @@ entry!(js_cumulative, |c, a| {
     c.submit(a.0, "cumulative", Src::Slots(2), &[1], 0.0, move |w, t| reduce::cumulative(op, &w[0], axis, exclusive, reverse, &w[1], t))
 });
 
-entry!(js_matmul, |c, a| {
+entry!(js_matmul, "matmul", |c, a| {
     let mut r = c.args();
     c.pv(&mut r, 0)?;
     c.pv(&mut r, 1)?;
@@ -511,7 +517,7 @@ entry!(js_matmul, |c, a| {
     c.submit(a.0, "matmul", Src::Slots(3), &[2], macs, |w, t| matmul::matmul(&w[0], &w[1], None, gemm::Act::Linear, &w[2], t))
 });
 
-entry!(js_matmul_fused, |c, a| {
+entry!(js_matmul_fused, "matmulFused", |c, a| {
     let mut r = c.args();
     c.pv(&mut r, 0)?;
     c.pv(&mut r, 1)?;
@@ -527,7 +533,7 @@ entry!(js_matmul_fused, |c, a| {
     c.submit(a.0, "matmulFused", src, &[2], macs, move |w, t| matmul::matmul(&w[0], &w[1], w.get(3), act, &w[2], t))
 });
 
-entry!(js_gather, |c, a| {
+entry!(js_gather, "gather", |c, a| {
     let mut r = c.args();
     c.pv(&mut r, 0)?;
     c.pv(&mut r, 1)?;
@@ -536,7 +542,7 @@ entry!(js_gather, |c, a| {
     c.submit(a.0, "gather", Src::Slots(3), &[2], 0.0, move |w, t| index::gather(&w[0], &w[1], axis, &w[2], t))
 });
 
-entry!(js_scatter_add, |c, a| {
+entry!(js_scatter_add, "scatterAdd", |c, a| {
     let mut r = c.args();
     c.pv(&mut r, 0)?;
     c.pv(&mut r, 1)?;
@@ -545,7 +551,7 @@ entry!(js_scatter_add, |c, a| {
     c.submit(a.0, "scatterAdd", Src::Slots(3), &[2], 0.0, move |w, t| index::scatter_add(&w[0], &w[1], axis, &w[2], t))
 });
 
-entry!(js_random_bits, |c, a| {
+entry!(js_random_bits, "randomBits", |c, a| {
     let mut r = c.args();
     let k0 = r.int()?;
     let k1 = r.int()?;
@@ -579,11 +585,11 @@ unsafe fn conv_entry(c: &mut Ctx, env: napi_env, kind: window::Conv) -> Res<()> 
     })
 }
 
-entry!(js_conv2d, |c, a| conv_entry(c, a.0, window::Conv::Forward));
-entry!(js_conv2d_bp_input, |c, a| conv_entry(c, a.0, window::Conv::Input));
-entry!(js_conv2d_bp_filter, |c, a| conv_entry(c, a.0, window::Conv::Filter));
+entry!(js_conv2d, "conv2d", |c, a| conv_entry(c, a.0, window::Conv::Forward));
+entry!(js_conv2d_bp_input, "conv2dBackpropInput", |c, a| conv_entry(c, a.0, window::Conv::Input));
+entry!(js_conv2d_bp_filter, "conv2dBackpropFilter", |c, a| conv_entry(c, a.0, window::Conv::Filter));
 
-entry!(js_pool2d, |c, a| {
+entry!(js_pool2d, "pool2d", |c, a| {
     let mut r = c.args();
     let max = r.bool()?;
     c.pv(&mut r, 0)?;
@@ -592,7 +598,7 @@ entry!(js_pool2d, |c, a| {
     c.submit(a.0, "pool2d", Src::Slots(2), &[1], 0.0, move |w, t| window::pool2d(max, &w[0], &p, &w[1], t))
 });
 
-entry!(js_pool2d_backward, |c, a| {
+entry!(js_pool2d_backward, "pool2dBackward", |c, a| {
     let mut r = c.args();
     let max = r.bool()?;
     c.pv(&mut r, 0)?;
@@ -602,7 +608,7 @@ entry!(js_pool2d_backward, |c, a| {
     c.submit(a.0, "pool2dBackward", Src::Slots(3), &[2], 0.0, move |w, t| window::pool2d_backward(max, &w[0], &w[1], &p, &w[2], t))
 });
 
-entry!(js_softmax, |c, a| {
+entry!(js_softmax, "softmax", |c, a| {
     let mut r = c.args();
     c.pv(&mut r, 0)?;
     let log = r.bool()?;
@@ -610,7 +616,7 @@ entry!(js_softmax, |c, a| {
     c.submit(a.0, "softmax", Src::Slots(2), &[1], 0.0, move |w, t| nn::softmax(&w[0], log, &w[1], t))
 });
 
-entry!(js_softmax_xent, |c, a| {
+entry!(js_softmax_xent, "softmaxCrossEntropy", |c, a| {
     let mut r = c.args();
     c.pv(&mut r, 0)?;
     c.pv(&mut r, 1)?;
@@ -618,7 +624,7 @@ entry!(js_softmax_xent, |c, a| {
     c.submit(a.0, "softmaxCrossEntropy", Src::Slots(3), &[2], 0.0, |w, t| nn::softmax_cross_entropy(&w[0], &w[1], &w[2], t))
 });
 
-entry!(js_layer_norm, |c, a| {
+entry!(js_layer_norm, "layerNorm", |c, a| {
     let mut r = c.args();
     c.pv(&mut r, 0)?;
     c.pv(&mut r, 1)?;
@@ -628,7 +634,7 @@ entry!(js_layer_norm, |c, a| {
     c.submit(a.0, "layerNorm", Src::Slots(4), &[3], 0.0, move |w, t| nn::layer_norm(&w[0], &w[1], &w[2], eps, &w[3], t))
 });
 
-entry!(js_optimizer_step, |c, a| {
+entry!(js_optimizer_step, "optimizerStep", |c, a| {
     let mut r = c.args();
     let kind = r.int()?;
     let count = r.usize()?;

@@ -46,6 +46,7 @@ impl DType {
 pub struct View {
     /// Base of the buffer (element 0 of the buffer, not of the view).
     pub base: *mut u8,
+    /// The buffer's storage slot (resolved from the handle, which was checked).
     pub buf: u32,
     pub dt: DType,
     pub off: isize,
@@ -230,6 +231,11 @@ impl<'a> Args<'a> {
         }
         Ok(v as usize)
     }
+    /// A buffer handle (a non-negative integer; `Storage::get`/`free` decide if it is live).
+    #[inline(always)]
+    pub fn handle(&mut self) -> Res<u64> {
+        Ok(self.usize()? as u64)
+    }
     pub fn bool(&mut self) -> Res<bool> {
         Ok(self.f()? != 0.0)
     }
@@ -243,11 +249,7 @@ impl<'a> Args<'a> {
     /// Parses a view into `v` in place (no large copies on the per-call path).
     #[inline(always)]
     pub fn view_into(&mut self, st: &Storage, v: &mut View) -> Res<()> {
-        let id = self.usize()?;
-        if id > u32::MAX as usize {
-            return Err(format!("bad buffer handle {id}"));
-        }
-        let (base, bytes) = st.get(id as u32)?;
+        let (id, base, bytes) = st.get(self.handle()?)?;
         let dt = DType::from_code(self.int()?)?;
         let off = self.int()?;
         let rank = self.usize()?;
@@ -255,7 +257,7 @@ impl<'a> Args<'a> {
             return Err(format!("views of rank {rank} are not supported (at most {MAXR})"));
         }
         v.base = base;
-        v.buf = id as u32;
+        v.buf = id;
         v.dt = dt;
         v.off = off as isize;
         v.rank = rank;
