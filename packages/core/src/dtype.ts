@@ -1,22 +1,12 @@
 /**
- * Dtypes on the host: typed arrays, promotion, inference from JS values.
+ * Dtypes on the host: the dtype list and check, typed arrays, inference from JS values.
  * @module
  */
 import type { DataArray, DType } from './backend/types.js';
 import { DTypeError } from './errors.js';
 
-const RANK: Record<DType, number> = { bool: 0, int32: 1, float32: 2 };
-
-/** All dtypes. @example DTYPES.includes('int32') // true */
+/** Every dtype a tensor may have. @example DTYPES.includes('int32') // true */
 export const DTYPES: readonly DType[] = ['float32', 'int32', 'bool'];
-
-/**
- * The wider of two dtypes (bool < int32 < float32).
- * @example upcast('int32', 'float32') // 'float32'
- */
-export function upcast(a: DType, b: DType): DType {
-  return RANK[a] >= RANK[b] ? a : b;
-}
 
 /** Throws a DTypeError unless `d` is a known dtype. */
 export function checkDType(d: unknown, op: string): DType {

@@ -6,7 +6,7 @@
 export * from './backend/types.js';
 export * from './errors.js';
 export { broadcastShapes, normAxes, normAxis, sizeOf, stridesOf, fmtShape, shapesEqual, isRowMajor, collapseAxes, type CollapsedAxes } from './shape.js';
-export { upcast, makeArray, DTYPES } from './dtype.js';
+export { DTYPES } from './dtype.js';
 export { Tensor, type NestedArray } from './tensor.js';
 export { getBackend, setOpRecorder, getOpRecorder, withFusedKernels, withAllocationLimit, type OpRecord, type OpRecorder } from './engine.js';
 export { tidy, tidyAsync, keep, dispose, memory, type TensorContainer, type MemoryInfo, type BackendMemory } from './memory.js';
@@ -19,9 +19,9 @@ export * from './ops/reduce.js';
 export * from './ops/movement.js';
 export * from './ops/matmul.js';
 export * from './ops/activation.js';
-export * from './ops/window.js';
+// window.ts also holds the window checks conv.ts and pool.ts share; only these are public.
+export { resolveWindow, extractPatches, accumulatePatches, type Padding, type WindowOptions } from './ops/window.js';
 export * from './ops/conv.js';
 export * from './ops/pool.js';
 export * from './ops/fused.js';
 export * from './ops/attention.js';
-export { formatTensor } from './format.js';

@@ -6,7 +6,8 @@ import type { Backend, Buf, DataArray, DType, View } from './backend/types.js';
 import { countsFor, engine } from './engine.js';
 import { BackendError, DisposedTensorError } from './errors.js';
 import { formatTensor } from './format.js';
-import { fmtShape, isRowMajor, sizeOf, stridesOf } from './shape.js';
+import { fmtShape } from './shape.js';
+import { product, rowMajorLayout, rowMajorStrides } from './shape-unchecked.js';
 
 interface Held {
   backend: Backend;
@@ -67,8 +68,9 @@ export class Tensor implements View {
     this.buf = buf;
     this.dtype = dtype;
     this.shape = shape;
-    this.size = sizeOf(shape);
-    this.strides = strides ?? stridesOf(shape);
+    // Unchecked: only core makes tensors, from shapes it has checked (see ops/util.ts output()).
+    this.size = product(shape);
+    this.strides = strides ?? rowMajorStrides(shape);
     this.offset = offset;
     countsFor(backend).tensors++;
     const scopes = engine.scopes;
@@ -99,7 +101,7 @@ export class Tensor implements View {
 
   /** True if the elements are laid out row-major with no gaps from `offset`. */
   get isContiguous(): boolean {
-    return isRowMajor(this.shape, this.strides);
+    return rowMajorLayout(this.shape, this.strides);
   }
 
   /**
@@ -203,7 +205,7 @@ function emptyArray(dtype: DType): DataArray {
 function materialise(t: Tensor): Buf {
   const backend = t.backend;
   const buf = backend.storage.alloc(t.dtype, t.size);
-  backend.kernels.copy(t, { buf, dtype: t.dtype, shape: t.shape, strides: stridesOf(t.shape), offset: 0, size: t.size });
+  backend.kernels.copy(t, { buf, dtype: t.dtype, shape: t.shape, strides: rowMajorStrides(t.shape), offset: 0, size: t.size });
   return buf;
 }
 

@@ -4,7 +4,6 @@
  * has one.
  * @module
  */
-import type { Activation } from '../backend/types.js';
 import { ArgumentError } from '../errors.js';
 import { normAxis } from '../shape.js';
 import type { Tensor } from '../tensor.js';
@@ -151,25 +150,4 @@ function softmaxLike(x: Tensor, axis: number, log: boolean): Tensor {
 export const softmax = (x: Tensor, axis = -1): Tensor => softmaxLike(x, axis, false);
 /** Log-softmax along `axis` (default last), computed stably. @example logSoftmax(logits) */
 export const logSoftmax = (x: Tensor, axis = -1): Tensor => softmaxLike(x, axis, true);
-
-/**
- * Applies one of the fused-epilogue activations by name (`'linear'` returns `x` itself).
- * @example activate(x, 'relu')
- */
-export function activate(x: Tensor, activation: Activation): Tensor {
-  switch (activation) {
-    case 'linear':
-      return x;
-    case 'relu':
-      return relu(x);
-    case 'sigmoid':
-      return sigmoid(x);
-    case 'tanh':
-      return tanh(x);
-    case 'gelu':
-      return gelu(x);
-    default:
-      throw new ArgumentError('activate', `unknown activation '${String(activation)}'`);
-  }
-}
 

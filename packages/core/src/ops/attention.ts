@@ -8,9 +8,9 @@ import { ArgumentError, ShapeError } from '../errors.js';
 import { broadcastShapes, fmtShape, shapesEqual } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { softmax } from './activation.js';
-import { broadcastView, logicalAnd, mul, notEqual, where } from './elementwise.js';
+import { logicalAnd, mul, notEqual, where } from './elementwise.js';
 import { matmul } from './matmul.js';
-import { backendOf, constantOn, expectDType, input, live, recorded, tryFused } from './util.js';
+import { backendOf, broadcastView, constantOn, expectDType, input, live, recorded, tryFused } from './util.js';
 
 /** Options of {@link scaledDotProductAttention} and {@link attentionWeights}. */
 export interface AttentionOptions {

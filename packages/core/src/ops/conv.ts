@@ -44,7 +44,9 @@ export function conv2d(x: Tensor, filter: Tensor, opts: WindowOptions = {}): Ten
 }
 
 /**
- * Convolution with explicit window parameters (what autograd and layers call).
+ * Convolution with explicit window parameters ({@link resolveWindow} turns `same`/`valid`
+ * options into them). A low-level entry point for autograd's conv2d gradient and for layers
+ * or backend tests that fix the padding themselves; `conv2d` is the user-facing op.
  * @example conv2dWith(x, filter, { window: [3, 3], strides: [1, 1], pads: [1, 1, 1, 1], dilations: [1, 1] })
  */
 export function conv2dWith(x: Tensor, filter: Tensor, p: WindowParams): Tensor {

@@ -2,29 +2,12 @@
  * Element-wise math, comparisons and logic, with NumPy broadcasting and dtype promotion.
  * @module
  */
-import type { BinaryOp, CompareOp, DType, UnaryOp, View } from '../backend/types.js';
+import type { BinaryOp, CompareOp, DType, UnaryOp } from '../backend/types.js';
 import { checkDType } from '../dtype.js';
 import { ArgumentError, DTypeError } from '../errors.js';
-import { broadcastShapes, shapesEqual } from '../shape.js';
+import { broadcastDims } from '../shape-unchecked.js';
 import { Tensor } from '../tensor.js';
-import { alias, backendOf, dtypeOfNumber, expectNumber, input, live, type Operand, operands, output, record, releaseTemps, scalarOn } from './util.js';
-
-/**
- * A view of `t` broadcast to `shape` (stride 0 on new and size-1 axes); `t` itself if equal.
- * @example broadcastView(bias, [32, 10]) // what a kernel sees for a [10] bias added to [32, 10]
- */
-export function broadcastView(t: Tensor, shape: readonly number[]): View {
-  if (shapesEqual(t.shape, shape)) return t;
-  const rank = shape.length;
-  const off = rank - t.shape.length;
-  const strides = new Array<number>(rank);
-  for (let i = 0; i < rank; i++) {
-    strides[i] = i < off || t.shape[i - off] === 1 ? 0 : t.strides[i - off]!;
-  }
-  let size = 1;
-  for (let i = 0; i < rank; i++) size *= shape[i]!;
-  return { buf: t.buf, dtype: t.dtype, shape, strides, offset: t.offset, size };
-}
+import { alias, backendOf, broadcastView, dtypeOfNumber, expectNumber, input, live, type Operand, operands, output, record, releaseTemps, scalarOn } from './util.js';
 
 /**
  * Converts a tensor to another dtype (float→int truncates toward zero, NaN→0; →bool is x≠0).
@@ -139,7 +122,7 @@ function binary(op: BinaryOp, name: string, a: Operand, b: Operand, mode: 'arith
   else if (mode === 'bool') dtype = 'bool';
   else if (dtype === 'bool') dtype = 'int32';
   // Shapes are checked before the casts, so a mismatch leaves no cast copy behind.
-  const shape = broadcastShapes(ta.shape, tb.shape, name);
+  const shape = broadcastDims(ta.shape, tb.shape, name);
   [ta, tmpA] = castTo(ta, dtype, tmpA);
   [tb, tmpB] = castTo(tb, dtype, tmpB);
   const be = ta.backend;
@@ -202,7 +185,7 @@ function compare(op: CompareOp, a: Operand, b: Operand): Tensor {
   let [ta, tb, dtype, tmpA, tmpB] = operands(op, a, b);
   [ta, tmpA] = castTo(ta, dtype, tmpA);
   [tb, tmpB] = castTo(tb, dtype, tmpB);
-  const shape = broadcastShapes(ta.shape, tb.shape, op);
+  const shape = broadcastDims(ta.shape, tb.shape, op);
   const be = ta.backend;
   const out = output(be, 'bool', shape);
   if (out.size > 0) {
@@ -266,7 +249,7 @@ export function where(cond: Tensor, a: Operand, b: Operand): Tensor {
   let c = cond;
   if (c.dtype !== 'bool') c = cast(cond, 'bool');
   backendOf('where', c, ta);
-  const shape = broadcastShapes(broadcastShapes(c.shape, ta.shape, 'where'), tb.shape, 'where');
+  const shape = broadcastDims(broadcastDims(c.shape, ta.shape, 'where'), tb.shape, 'where');
   const be = ta.backend;
   const out = output(be, dtype, shape);
   if (out.size > 0) {

@@ -5,12 +5,13 @@
  */
 import type { Activation } from '../backend/types.js';
 import { ArgumentError, ShapeError } from '../errors.js';
-import { broadcastShapes, fmtShape } from '../shape.js';
+import { fmtShape } from '../shape.js';
+import { broadcastDims } from '../shape-unchecked.js';
 import type { Tensor } from '../tensor.js';
-import { activate } from './activation.js';
-import { add, broadcastView } from './elementwise.js';
+import { gelu } from './activation.js';
+import { add, relu, sigmoid, tanh } from './elementwise.js';
 import { reshape, transpose } from './movement.js';
-import { backendOf, expectDType, fusedKernel, input, live, output, record, recorded, releaseTemps } from './util.js';
+import { backendOf, broadcastView, expectDType, fusedKernel, input, live, output, record, recorded, releaseTemps } from './util.js';
 
 /** Options of {@link matmul}. */
 export interface MatmulOptions {
@@ -71,7 +72,7 @@ function matmulCore(A: Tensor, B: Tensor, origA: Tensor, origB: Tensor): Tensor 
   if (k !== k2) {
     throw new ShapeError('matmul', `inner dimensions differ: ${fmtShape(origA.shape)} @ ${fmtShape(origB.shape)} (${k} vs ${k2} after transposes)`);
   }
-  const batch = broadcastShapes(A.shape.slice(0, -2), B.shape.slice(0, -2), 'matmul');
+  const batch = broadcastDims(A.shape.slice(0, -2), B.shape.slice(0, -2), 'matmul');
   const be = A.backend;
   const out = output(be, 'float32', [...batch, m, n]);
   if (out.size > 0) {
@@ -101,7 +102,7 @@ export function linear(x: Tensor, w: Tensor, bias?: Tensor | null, activation: A
   live(w, 'linear', 'w');
   if (bias) live(bias, 'linear', 'bias');
   if (!['linear', 'relu', 'sigmoid', 'tanh', 'gelu'].includes(activation)) {
-    throw new ArgumentError('linear', `unknown activation '${activation}' (expected linear, relu, sigmoid, tanh or gelu)`);
+    throw new ArgumentError('linear', `unknown activation '${String(activation)}' (expected linear, relu, sigmoid, tanh or gelu)`);
   }
   expectDType('linear', x, ['float32'], 'x');
   expectDType('linear', w, ['float32'], 'w');
@@ -126,7 +127,7 @@ export function linear(x: Tensor, w: Tensor, bias?: Tensor | null, activation: A
       const mm = matmul(flat, w);
       const biased = bias ? add(mm, bias) : mm;
       if (biased !== mm) mm.dispose();
-      y = activate(biased, activation);
+      y = applyActivation(biased, activation);
       if (y !== biased) biased.dispose();
     }
     if (flat !== x) flat.dispose();
@@ -135,4 +136,23 @@ export function linear(x: Tensor, w: Tensor, bias?: Tensor | null, activation: A
     y.dispose();
     return r;
   });
+}
+
+/** The fused-epilogue activation by name, for linear's decomposition (`'linear'`: `x` itself). */
+function applyActivation(x: Tensor, activation: Activation): Tensor {
+  switch (activation) {
+    case 'linear':
+      return x;
+    case 'relu':
+      return relu(x);
+    case 'sigmoid':
+      return sigmoid(x);
+    case 'tanh':
+      return tanh(x);
+    case 'gelu':
+      return gelu(x);
+    default:
+      // linear() checked the name first; this is only reached if the Activation type grows.
+      throw new ArgumentError('linear', `unknown activation '${String(activation)}'`);
+  }
 }

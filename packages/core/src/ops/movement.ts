@@ -166,7 +166,8 @@ export function slice(x: Tensor, begin: readonly number[], size?: readonly numbe
 
 /**
  * The adjoint of a slice: a zero tensor of `inShape` with `dy` written where the slice
- * (first indices `starts`, steps `steps`) came from. Used for gradients.
+ * (first indices `starts`, steps `steps`) came from. Autograd's gradient of slice and
+ * stridedSlice; also a scatter of a block into zeros.
  * @example unslice(ones([2]), [4], [1], [2]) // [0, 1, 0, 1]
  */
 export function unslice(dy: Tensor, inShape: readonly number[], starts: readonly number[], steps: readonly number[]): Tensor {

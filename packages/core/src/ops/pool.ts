@@ -57,7 +57,9 @@ function checkKind(op: string, kind: unknown): void {
 }
 
 /**
- * Pooling with explicit window parameters (what autograd and layers call).
+ * Pooling with explicit window parameters ({@link resolveWindow} turns `same`/`valid` options
+ * into them). A low-level entry point for autograd's pooling gradient and for layers or
+ * backend tests that fix the padding themselves; `maxPool`/`avgPool` are the user-facing ops.
  * @example pool2dWith('max', x, { window: [2, 2], strides: [2, 2], pads: [0, 0, 0, 0], dilations: [1, 1] })
  */
 export function pool2dWith(kind: 'max' | 'avg', x: Tensor, p: WindowParams): Tensor {
@@ -88,7 +90,8 @@ export function pool2dWith(kind: 'max' | 'avg', x: Tensor, p: WindowParams): Ten
 
 /**
  * Gradient of pooling with respect to x: max routes each window's gradient to its first
- * maximal real cell; average spreads it over the window's real cells.
+ * maximal real cell; average spreads it over the window's real cells. Autograd's pooling
+ * rule calls it; it has a fused kernel on every backend.
  * @example pool2dBackward('max', x, dy, p)
  */
 export function pool2dBackward(kind: 'max' | 'avg', x: Tensor, dy: Tensor, p: WindowParams): Tensor {

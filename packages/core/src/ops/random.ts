@@ -24,8 +24,8 @@ export function setSeed(seed: number): void {
   stream.counter = 0;
 }
 
-/** The threefry key of a seed: its low and high 32-bit words. @example keyOf(2 ** 32 + 5, 'op') // [5, 1] */
-export function keyOf(seed: number, op: string): [number, number] {
+/** The threefry key of a seed: its low and high 32-bit words (keyOf(2 ** 32 + 5, op) is [5, 1]). */
+function keyOf(seed: number, op: string): [number, number] {
   if (!Number.isSafeInteger(seed) || seed < 0) throw new ArgumentError(op, `seed must be a non-negative safe integer, got ${seed}`);
   return [seed >>> 0, Math.floor(seed / 2 ** 32) >>> 0];
 }

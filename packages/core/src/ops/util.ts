@@ -7,7 +7,8 @@
 import type { Backend, DataArray, DType, View } from '../backend/types.js';
 import { engine, getBackend } from '../engine.js';
 import { ArgumentError, BackendError, DTypeError, TesseraError } from '../errors.js';
-import { fmtShape, isRowMajor, sizeOf, stridesOf } from '../shape.js';
+import { fmtShape } from '../shape.js';
+import { rowMajorLayout, rowMajorStrides, sameDims, sizeOrInvalid } from '../shape-unchecked.js';
 import { Tensor } from '../tensor.js';
 
 /** A tensor or a JS number/boolean (a number takes the other operand's dtype when it can). */
@@ -42,9 +43,10 @@ export const MAX_TENSOR_ELEMENTS = 2 ** 31 - 1;
  * a RangeError from deep inside a backend.
  */
 export function output(backend: Backend, dtype: DType, shape: readonly number[]): Tensor {
-  const n = sizeOf(shape);
-  if (!(Number.isSafeInteger(n) && n >= 0 && n <= MAX_TENSOR_ELEMENTS)) {
-    throw new ArgumentError('alloc', `cannot make a ${dtype} tensor of shape ${fmtShape(shape)}: ${Number.isSafeInteger(n) && n >= 0 ? `${n} elements is more than the ${MAX_TENSOR_ELEMENTS} a tensor may hold` : 'the shape must hold non-negative integers'}`);
+  // Not sizeOf: a bad shape that got this far is reported as the allocation that failed.
+  const n = sizeOrInvalid(shape);
+  if (!(n >= 0 && n <= MAX_TENSOR_ELEMENTS)) {
+    throw new ArgumentError('alloc', `cannot make a ${dtype} tensor of shape ${fmtShape(shape)}: ${n >= 0 ? `${n} elements is more than the ${MAX_TENSOR_ELEMENTS} a tensor may hold` : 'the shape must hold non-negative integers'}`);
   }
   const budget = engine.allocLeft;
   if (budget !== null) {
@@ -84,12 +86,33 @@ export function view(x: Tensor, shape: readonly number[], strides: readonly numb
 }
 
 /**
- * A second handle on the same storage and layout (the recorder keeps these); dispose it
- * separately.
+ * A second handle on the same storage and layout, disposed separately: for code that keeps a
+ * tensor beyond its owner's lifetime without copying it (autograd's tape, nn's KV cache,
+ * data's batch trees). Throws an ArgumentError for a non-tensor and a DisposedTensorError
+ * for a disposed one.
  * @example const handle = alias(x); x.dispose(); await handle.data();
  */
 export function alias(x: Tensor): Tensor {
+  live(x, 'alias');
   return view(x, x.shape, x.strides, x.offset);
+}
+
+/**
+ * What a kernel sees for `t` broadcast to `shape`: a view with stride 0 on new and size-1
+ * axes, or `t` itself when the shapes are equal. `shape` must be a broadcast of `t.shape`.
+ * @example broadcastView(bias, [32, 10]) // what a kernel sees for a [10] bias added to [32, 10]
+ */
+export function broadcastView(t: Tensor, shape: readonly number[]): View {
+  if (sameDims(t.shape, shape)) return t;
+  const rank = shape.length;
+  const off = rank - t.shape.length;
+  const strides = new Array<number>(rank);
+  for (let i = 0; i < rank; i++) {
+    strides[i] = i < off || t.shape[i - off] === 1 ? 0 : t.strides[i - off]!;
+  }
+  let size = 1;
+  for (let i = 0; i < rank; i++) size *= shape[i]!;
+  return { buf: t.buf, dtype: t.dtype, shape, strides, offset: t.offset, size };
 }
 
 /** A 0-d tensor holding `v` on `backend`. */
@@ -170,9 +193,9 @@ const temps: { backend: Backend; buf: View['buf'] }[] = [];
  * inputs) a contiguous copy released by {@link releaseTemps}.
  */
 export function input(t: View & { backend?: Backend }, backend: Backend): View {
-  if (backend.caps.stridedInputs || isRowMajor(t.shape, t.strides)) return t;
+  if (backend.caps.stridedInputs || rowMajorLayout(t.shape, t.strides)) return t;
   const buf = backend.storage.alloc(t.dtype, t.size);
-  const out: View = { buf, dtype: t.dtype, shape: t.shape, strides: stridesOf(t.shape), offset: 0, size: t.size };
+  const out: View = { buf, dtype: t.dtype, shape: t.shape, strides: rowMajorStrides(t.shape), offset: 0, size: t.size };
   backend.kernels.copy(t, out);
   temps.push({ backend, buf });
   return out;

@@ -6,7 +6,7 @@
  */
 import type { WindowParams } from '../backend/types.js';
 import { ArgumentError, ShapeError } from '../errors.js';
-import { checkShape, fmtShape } from '../shape.js';
+import { checkShape, fmtShape, show } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { contiguous } from './elementwise.js';
 import { pad, reshape, scatterAdd, slice } from './movement.js';
@@ -26,21 +26,30 @@ export interface WindowOptions {
 }
 
 function pair(op: string, what: string, v: number | readonly [number, number]): [number, number] {
-  const p: [number, number] = typeof v === 'number' ? [v, v] : [v[0], v[1]];
-  if (p.some((d) => !Number.isInteger(d) || d < 1)) throw new ArgumentError(op, `${what} must be positive integers, got ${JSON.stringify(v)}`);
+  const p: [number, number] = typeof v === 'number' ? [v, v] : Array.isArray(v) && v.length === 2 ? [v[0], v[1]] : [NaN, NaN];
+  if (p.some((d) => !Number.isInteger(d) || d < 1)) throw new ArgumentError(op, `${what} must be a positive integer or a pair of them, got ${show(v)}`);
   return p;
 }
 
 /**
  * Resolves window options against an input of height `h`, width `w`, into explicit
- * parameters and the output size.
+ * parameters and the output size, the TensorFlow way (`same` puts the odd padding cell at the
+ * bottom/right). For layers and tests that call the explicit-window ops (`conv2dWith`,
+ * `pool2dWith`, the backprops). Throws an ArgumentError naming `op` for bad sizes or
+ * options, a ShapeError when the window does not fit.
  * @example resolveWindow('conv2d', 8, 8, [3, 3], { strides: 2, padding: 'same' }) // pads [0,1,0,1], out 4x4
  */
-export function resolveWindow(op: string, h: number, w: number, window: readonly [number, number], opts: WindowOptions, defaultStrides: number | readonly [number, number] = 1): { p: WindowParams; oh: number; ow: number } {
+export function resolveWindow(op: string, h: number, w: number, window: readonly [number, number], opts: WindowOptions = {}, defaultStrides: number | readonly [number, number] = 1): { p: WindowParams; oh: number; ow: number } {
+  if (typeof op !== 'string' || op.length === 0) op = 'resolveWindow';
+  for (const [what, v] of [['h', h], ['w', w]] as const) {
+    if (!Number.isSafeInteger(v) || v < 0) throw new ArgumentError(op, `input ${what} must be a non-negative integer, got ${show(v)}`);
+  }
+  const win = pair(op, 'window', window);
+  if (opts === null || typeof opts !== 'object') throw new ArgumentError(op, `options must be an object ({ strides, padding, dilations }), got ${show(opts)}`);
   const strides = pair(op, 'strides', opts.strides ?? defaultStrides);
   const dilations = pair(op, 'dilations', opts.dilations ?? 1);
   const padding = opts.padding ?? 'valid';
-  const eff = [(window[0] - 1) * dilations[0] + 1, (window[1] - 1) * dilations[1] + 1];
+  const eff = [(win[0] - 1) * dilations[0] + 1, (win[1] - 1) * dilations[1] + 1];
   let pads: [number, number, number, number];
   if (padding === 'valid') pads = [0, 0, 0, 0];
   else if (padding === 'same') {
@@ -49,18 +58,18 @@ export function resolveWindow(op: string, h: number, w: number, window: readonly
     const th = Math.max((oh - 1) * strides[0] + eff[0]! - h, 0);
     const tw = Math.max((ow - 1) * strides[1] + eff[1]! - w, 0);
     pads = [Math.floor(th / 2), th - Math.floor(th / 2), Math.floor(tw / 2), tw - Math.floor(tw / 2)];
-  } else if (Array.isArray(padding) && padding.length === 2) {
+  } else if (Array.isArray(padding) && padding.length === 2 && Array.isArray(padding[0]) && Array.isArray(padding[1])) {
     pads = [padding[0][0], padding[0][1], padding[1][0], padding[1][1]];
-    if (pads.some((d) => !Number.isInteger(d) || d < 0)) throw new ArgumentError(op, `explicit padding must be non-negative integers, got ${JSON.stringify(padding)}`);
+    if (pads.some((d) => !Number.isInteger(d) || d < 0)) throw new ArgumentError(op, `explicit padding must be non-negative integers, got ${show(padding)}`);
   } else {
-    throw new ArgumentError(op, `padding must be 'same', 'valid' or [[top, bottom], [left, right]], got ${JSON.stringify(padding)}`);
+    throw new ArgumentError(op, `padding must be 'same', 'valid' or [[top, bottom], [left, right]], got ${show(padding)}`);
   }
   const oh = Math.floor((h + pads[0] + pads[1] - eff[0]!) / strides[0]) + 1;
   const ow = Math.floor((w + pads[2] + pads[3] - eff[1]!) / strides[1]) + 1;
   if (oh <= 0 || ow <= 0) {
-    throw new ShapeError(op, `window ${window[0]}x${window[1]} (dilated ${eff[0]}x${eff[1]}) does not fit input ${h}x${w} with padding ${JSON.stringify(padding)}`);
+    throw new ShapeError(op, `window ${win[0]}x${win[1]} (dilated ${eff[0]}x${eff[1]}) does not fit input ${h}x${w} with padding ${JSON.stringify(padding)}`);
   }
-  return { p: { window: [window[0], window[1]], strides, pads, dilations }, oh, ow };
+  return { p: { window: win, strides, pads, dilations }, oh, ow };
 }
 
 /**
@@ -105,6 +114,8 @@ export function checkWindowed(op: string, p: WindowParams, image: readonly numbe
 
 /**
  * The windows of an NHWC image as `[n, oh, ow, kh, kw, c]` (im2col), padding with `padValue`.
+ * The building block of the conv/pool decompositions and of autograd's window gradients
+ * (and the adjoint of {@link accumulatePatches}).
  * @example extractPatches(x, p).shape // [n, oh, ow, kh, kw, c]
  */
 export function extractPatches(x: Tensor, p: WindowParams, padValue = 0): Tensor {
@@ -132,12 +143,14 @@ export function extractPatches(x: Tensor, p: WindowParams, padValue = 0): Tensor
 
 /**
  * The adjoint of {@link extractPatches}: adds each window's values back into an image of
- * `inShape` (col2im). Padded cells are dropped.
+ * `inShape` (col2im). Padded cells are dropped. Autograd's gradient of extractPatches.
  * @example accumulatePatches(cols, [n, h, w, c], p)
  */
 export function accumulatePatches(cols: Tensor, inShape: readonly number[], p: WindowParams): Tensor {
   live(cols, 'accumulatePatches');
   checkShape(inShape, 'accumulatePatches');
+  // Checks p too: an unchecked window would size the index table below from garbage.
+  checkWindowed('accumulatePatches', p, inShape);
   if (inShape.length !== 4 || cols.rank !== 6 || cols.shape[0] !== inShape[0] || cols.shape[5] !== inShape[3]) {
     throw new ShapeError('accumulatePatches', `cols ${fmtShape(cols.shape)} do not fit an image of shape ${fmtShape(inShape)} (expected [n, oh, ow, kh, kw, c])`);
   }

@@ -68,7 +68,6 @@ export const OP_SPECS: OpSpec[] = [
   { name: 'leakyRelu', args: [X, num(0.2)] },
   { name: 'elu', args: [X, num(1)] },
   { name: 'gelu', args: [X, lit(true)] },
-  { name: 'activate', args: [X, lit('relu')] },
   ...BINARY.map((name) => ({ name, args: [O([2, 3]), O([3])] })),
   { name: 'where', args: [T([2, 3], 'bool', [1, 0, 1, 0, 1, 1]), O([2, 3]), O([3])] },
   { name: 'clip', args: [X, num(-0.5), num(0.5)] },
@@ -107,7 +106,6 @@ export const OP_SPECS: OpSpec[] = [
   { name: 'pool2dBackward', lowLevel: true, args: [lit('avg'), T([1, 4, 4, 2]), T([1, 2, 2, 2]), lit(POOL)] },
   { name: 'extractPatches', lowLevel: true, args: [T([1, 5, 5, 2]), lit(WIN), num(0)] },
   { name: 'accumulatePatches', lowLevel: true, args: [T([1, 3, 3, 3, 3, 2]), shape([1, 5, 5, 2]), lit(WIN)] },
-  { name: 'expectImage', lowLevel: true, args: [opName, T([1, 4, 4, 2])] },
   { name: 'softmaxCrossEntropy', args: [T([2, 3]), T([2, 3])] },
   { name: 'layerNorm', args: [X, T([3]), T([3]), num(1e-5)] },
   { name: 'attentionWeights', args: [T([2, 3, 4]), T([2, 5, 4]), lit({ causal: false })] },
@@ -131,7 +129,6 @@ export const OP_SPECS: OpSpec[] = [
   { name: 'normAxis', lowLevel: true, args: [axis(1, 2), size(2), opName] },
   { name: 'normAxes', lowLevel: true, args: [axes([0, 1], 2), size(2), opName] },
   { name: 'resolveWindow', lowLevel: true, args: [opName, size(8), size(8), lit([3, 3]), lit({ strides: 2, padding: 'same' })] },
-  { name: 'windowOutput', lowLevel: true, args: [size(5), size(5), lit(WIN)] },
 ];
 
 /**
@@ -155,15 +152,9 @@ export const NOT_OPS: Record<string, string> = {
   setOpRecorder: 'autograd hook',
   getOpRecorder: 'autograd hook',
   withFusedKernels: 'dispatch switch',
-  broadcastView: 'returns an internal strided view for backends, not a tensor',
-  formatTensor: 'formats host data, no tensors',
-  makeArray: 'allocates a host typed array',
-  upcast: 'dtype table lookup',
-  keyOf: 'seed helper (covered through randomBits/setSeed seeds)',
   fmtShape: 'string formatting',
   stridesOf: 'pure shape arithmetic used by backends',
   shapesEqual: 'pure shape comparison',
   isRowMajor: 'pure stride check used by backends',
   collapseAxes: 'pure stride arithmetic used by backends',
-  checkWindowed: 'the argument check of the explicit-window ops (exercised through conv2dWith, pool2dWith and the backprops)',
 };
