@@ -25,6 +25,8 @@ const config: BenchConfig = {
     warmupSteps: 0,
     mlpWarmupEpochs: 1,
     mlpWarmupMaxSec: 0,
+    mlpTimedEpochs: 2,
+    mlpTimedMaxSec: 60,
     cnnSteps: 1,
     cnnBudgetSec: 0.1,
     oneThreadVariants: false,

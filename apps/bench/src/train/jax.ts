@@ -7,7 +7,7 @@
 import { readMlpInit } from '../mnist.js';
 import { uniformData } from '../subjects/kernel-subject.js';
 import { loadJax } from '../subjects/jax.js';
-import { accuracyOf, latencies, now, stepLoop, warmupEpochs, type Trainer } from './spec.js';
+import { accuracyOf, latencies, now, stepLoop, timedEpochs, warmupEpochs, type Trainer } from './spec.js';
 
 type JArray = import('@jax-js/jax').Array;
 type Params = Record<string, JArray>;
@@ -87,9 +87,19 @@ export const trainJax: Trainer = async (spec, data) => {
       return { p, l };
     };
     const firstSec = await warmupEpochs(spec, async () => jax.tree.dispose((await run(nb)).p));
-    const t0 = now();
-    const { p, l } = await run(nb);
-    const sec = (now() - t0) / 1000;
+    // Each timed epoch starts from the shared initial weights (`run` makes fresh ones).
+    const timed = await timedEpochs(
+      spec,
+      (): { p?: Params; l?: number } => ({}),
+      async (m) => {
+        Object.assign(m, await run(nb));
+        return m.l;
+      },
+      (m) => m.p && jax.tree.dispose(m.p),
+    );
+    const p = timed.model.p!;
+    const { sec } = timed;
+    const l = timed.loss ?? Number.NaN;
     const predict = jax.jit((q: Params, x: JArray) => nn.softmax(forward(q, x), -1));
     const test = data.test!;
     const probs = new Float32Array(test.count * 10);
@@ -106,7 +116,7 @@ export const trainJax: Trainer = async (spec, data) => {
     };
     const latency1Ms = await latencies(infer(x1, 1), 5, spec.inferSamples1);
     const latencyKMs = await latencies(infer(xk, spec.inferBatch), 2, spec.inferSamplesK);
-    return { samplesPerSec: (nb * batch) / sec, firstEpochSamplesPerSec: (nb * batch) / (firstSec ?? sec), epochSec: sec, accuracy, loss: l, latency1Ms, latencyKMs };
+    return { samplesPerSec: sec.map((x) => (nb * batch) / x), firstEpochSamplesPerSec: (nb * batch) / (firstSec ?? sec[0]!), epochSec: sec[0], accuracy, loss: l, latency1Ms, latencyKMs };
   }
 
   // CNN, NCHW (jax's conv layout); max pooling via lax.reduceWindow; dropout via random.bernoulli.

@@ -17,13 +17,15 @@ export interface TrainSpec {
   /** CNN: steps on a throwaway model before the timed part (JIT/kernels warm). */
   warmupSteps: number;
   /**
-   * MLP: full epochs on a throwaway model before the timed epoch (fewer once
-   * `mlpWarmupMaxSec` is spent). JIT-compiled framework code (every Node subject) reaches
-   * its steady state only after a few hundred steps; the first of these epochs is reported
-   * on its own as the cold epoch of a fresh process.
+   * MLP: at most this many full epochs on a throwaway model before the timed ones, fewer
+   * once they stop getting faster or `mlpWarmupMaxSec` is spent (see `warmupEpochs`); the
+   * first is reported on its own as the cold epoch of a fresh process.
    */
   mlpWarmupEpochs: number;
   mlpWarmupMaxSec: number;
+  /** MLP: timed epochs, each on a fresh model (fewer once `mlpTimedMaxSec` is spent; at least one). */
+  mlpTimedEpochs: number;
+  mlpTimedMaxSec: number;
   /** CNN: timed steps (at most). */
   steps: number;
   /** CNN: stop timing once the timed steps took this long (seconds); at least one is timed. */
@@ -40,8 +42,8 @@ export interface TrainSpec {
 }
 
 export interface TrainResult {
-  /** MLP: samples/s of the one timed epoch (after the warm-up epochs). */
-  samplesPerSec?: number;
+  /** MLP: samples/s of each timed epoch (after the warm-up epochs). */
+  samplesPerSec?: number[];
   /** MLP: samples/s of the first epoch in the process (the first warm-up epoch, else the timed one). */
   firstEpochSamplesPerSec?: number;
   epochSec?: number;
@@ -94,21 +96,51 @@ export async function latencies(fn: () => Promise<unknown> | unknown, warmup: nu
 export const now = (): number => performance.now();
 
 /**
- * The MLP warm-up every Node trainer shares (py/torch_bench.py does the same): up to
- * `spec.mlpWarmupEpochs` calls of `epoch` (one full epoch on a throwaway model each), fewer
- * once `spec.mlpWarmupMaxSec` is spent. Returns the seconds of the first, or undefined when
- * no warm-up epoch ran.
+ * The MLP warm-up every Node trainer shares (py/torch_bench.py does the same): epochs of
+ * `epoch` (one full epoch on a throwaway model each) until the epoch time stops improving —
+ * after at least two, stop as soon as an epoch is not 5 % faster than the best before it — or
+ * `spec.mlpWarmupEpochs` ran, or `spec.mlpWarmupMaxSec` is spent. JIT-compiled frameworks
+ * get faster for a few epochs (V8 optimises per-step code only after enough calls); PyTorch
+ * stops after two. Returns the seconds of the first epoch (undefined when none ran).
  */
 export async function warmupEpochs(spec: TrainSpec, epoch: () => Promise<void>): Promise<number | undefined> {
   let first: number | undefined;
+  let best = Infinity;
   const t0 = now();
   for (let e = 0; e < spec.mlpWarmupEpochs; e++) {
     const t = now();
     await epoch();
-    first ??= (now() - t) / 1000;
-    if ((now() - t0) / 1000 >= spec.mlpWarmupMaxSec) break;
+    const sec = (now() - t) / 1000;
+    first ??= sec;
+    const improving = sec < 0.95 * best;
+    best = Math.min(best, sec);
+    if ((now() - t0) / 1000 >= spec.mlpWarmupMaxSec || (e >= 1 && !improving)) break;
   }
   return first;
+}
+
+/**
+ * The timed MLP epochs: up to `spec.mlpTimedEpochs`, each on a fresh model from the shared
+ * initial weights (so every one is "epoch 1", and the accuracy afterwards is after one
+ * epoch), fewer once `spec.mlpTimedMaxSec` is spent (at least one). `train` returns the
+ * epoch's loss. Returns each epoch's seconds, the last model (the others are dropped) and its loss.
+ */
+export async function timedEpochs<M>(
+  spec: TrainSpec,
+  fresh: () => M | Promise<M>,
+  train: (m: M) => Promise<number | undefined>,
+  drop: (m: M) => void,
+): Promise<{ model: M; sec: number[]; loss: number | undefined }> {
+  const sec: number[] = [];
+  const t0 = now();
+  for (;;) {
+    const model = await fresh();
+    const t = now();
+    const loss = await train(model);
+    sec.push((now() - t) / 1000);
+    if (sec.length >= Math.max(1, spec.mlpTimedEpochs) || (now() - t0) / 1000 >= spec.mlpTimedMaxSec) return { model, sec, loss };
+    drop(model);
+  }
 }
 
 /**

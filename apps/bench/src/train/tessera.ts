@@ -4,7 +4,7 @@ import type { Backend, Tensor } from '@tessera/core';
 import { readMlpInit } from '../mnist.js';
 import { findFactory } from '../subjects/tessera.js';
 import { tesseraExports } from '../tessera-modules.js';
-import { accuracyOf, latencies, now, stepLoop, warmupEpochs, type Trainer } from './spec.js';
+import { accuracyOf, latencies, stepLoop, timedEpochs, warmupEpochs, type Trainer } from './spec.js';
 
 interface NnModel {
   compile(args: Record<string, unknown>): void;
@@ -50,17 +50,26 @@ export const trainTessera: Trainer = async (spec, data) => {
       await backend.flush();
     });
     warm?.dispose?.();
-    const model = build();
-    if (spec.initWeights) {
-      const iw = readMlpInit(spec.initWeights);
-      const ws = [core.tensor(iw.w1, [784, 128]), core.tensor(iw.b1, [128]), core.tensor(iw.w2, [128, 10]), core.tensor(iw.b2, [10])];
-      model.setWeights(ws);
-      core.dispose(ws);
-    }
-    const t0 = now();
-    const h = (await model.fit(xs, ys, { epochs: 1, batchSize: batch, shuffle: false, verbose: 0 })) as { history?: Record<string, number[]> };
-    await backend.flush();
-    const sec = (now() - t0) / 1000;
+    const fresh = () => {
+      const m = build();
+      if (spec.initWeights) {
+        const iw = readMlpInit(spec.initWeights);
+        const ws = [core.tensor(iw.w1, [784, 128]), core.tensor(iw.b1, [128]), core.tensor(iw.w2, [128, 10]), core.tensor(iw.b2, [10])];
+        m.setWeights(ws);
+        core.dispose(ws);
+      }
+      return m;
+    };
+    const { model, sec, loss } = await timedEpochs(
+      spec,
+      fresh,
+      async (m) => {
+        const h = (await m.fit(xs, ys, { epochs: 1, batchSize: batch, shuffle: false, verbose: 0 })) as { history?: Record<string, number[]> };
+        await backend.flush();
+        return h?.history?.loss?.[0];
+      },
+      (m) => m.dispose?.(),
+    );
     const test = data.test!;
     const xt = core.tensor(test.images, [test.count, 28, 28], 'float32');
     const probs = model.predict(xt, { batchSize: 1000 }) as Tensor;
@@ -75,8 +84,7 @@ export const trainTessera: Trainer = async (spec, data) => {
     };
     const latency1Ms = await latencies(infer(x1, 1), 5, spec.inferSamples1);
     const latencyKMs = await latencies(infer(xk, spec.inferBatch), 2, spec.inferSamplesK);
-    const loss = h?.history?.loss?.[0];
-    return { samplesPerSec: (steps * batch) / sec, firstEpochSamplesPerSec: (steps * batch) / (firstSec ?? sec), epochSec: sec, accuracy, loss, latency1Ms, latencyKMs };
+    return { samplesPerSec: sec.map((x) => (steps * batch) / x), firstEpochSamplesPerSec: (steps * batch) / (firstSec ?? sec[0]!), epochSec: sec[0], accuracy, loss, latency1Ms, latencyKMs };
   }
 
   const xs = core.tensor(data.train.images, [n, 28, 28, 1], 'float32');

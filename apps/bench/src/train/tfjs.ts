@@ -1,7 +1,7 @@
 /** MNIST MLP / CNN with TensorFlow.js layers (`tf.sequential`, `fit`, `trainOnBatch`). */
 import { readMlpInit } from '../mnist.js';
 import { loadTfjs } from '../subjects/tfjs.js';
-import { accuracyOf, latencies, now, stepLoop, warmupEpochs, type Trainer } from './spec.js';
+import { accuracyOf, latencies, now, stepLoop, timedEpochs, warmupEpochs, type Trainer } from './spec.js';
 
 export const trainTfjs: Trainer = async (spec, data) => {
   const tf = await loadTfjs(spec.subject === 'tfjs-wasm' ? 'wasm' : 'cpu');
@@ -26,14 +26,26 @@ export const trainTfjs: Trainer = async (spec, data) => {
       await warm.fit(xs, ys, { epochs: 1, batchSize: batch, shuffle: false, verbose: 0 });
     });
     warm?.dispose();
-    const model = build();
-    if (spec.initWeights) {
-      const iw = readMlpInit(spec.initWeights);
-      model.setWeights([tf.tensor(iw.w1, [784, 128]), tf.tensor(iw.b1, [128]), tf.tensor(iw.w2, [128, 10]), tf.tensor(iw.b2, [10])]);
-    }
-    const t0 = now();
-    const h = await model.fit(xs, ys, { epochs: 1, batchSize: batch, shuffle: false, verbose: 0 });
-    const sec = (now() - t0) / 1000;
+    const fresh = () => {
+      const m = build();
+      if (spec.initWeights) {
+        const iw = readMlpInit(spec.initWeights);
+        const ws = [tf.tensor(iw.w1, [784, 128]), tf.tensor(iw.b1, [128]), tf.tensor(iw.w2, [128, 10]), tf.tensor(iw.b2, [10])];
+        m.setWeights(ws);
+        tf.dispose(ws);
+      }
+      return m;
+    };
+    const { model, sec, loss } = await timedEpochs(
+      spec,
+      fresh,
+      async (m) => {
+        const h = await m.fit(xs, ys, { epochs: 1, batchSize: batch, shuffle: false, verbose: 0 });
+        const l = h.history.loss?.[0];
+        return typeof l === 'number' ? l : undefined;
+      },
+      (m) => m.dispose(),
+    );
     const test = data.test!;
     const xt = tf.tensor(test.images, [test.count, 28, 28, 1]);
     const probs = tf.tidy(() => model.predict(xt, { batchSize: 1000 }) as import('@tensorflow/tfjs').Tensor);
@@ -48,8 +60,7 @@ export const trainTfjs: Trainer = async (spec, data) => {
     };
     const latency1Ms = await latencies(infer(x1, 1), 5, spec.inferSamples1);
     const latencyKMs = await latencies(infer(xk, spec.inferBatch), 2, spec.inferSamplesK);
-    const loss = h.history.loss?.[0];
-    return { samplesPerSec: (steps * batch) / sec, firstEpochSamplesPerSec: (steps * batch) / (firstSec ?? sec), epochSec: sec, accuracy, loss: typeof loss === 'number' ? loss : undefined, latency1Ms, latencyKMs };
+    return { samplesPerSec: sec.map((x) => (steps * batch) / x), firstEpochSamplesPerSec: (steps * batch) / (firstSec ?? sec[0]!), epochSec: sec[0], accuracy, loss, latency1Ms, latencyKMs };
   }
 
   // CNN: per-step times with trainOnBatch.

@@ -26,9 +26,12 @@ export interface TrainPlan {
   /** CNN batch (default `batch`). */
   cnnBatch?: number;
   warmupSteps: number;
-  /** MLP: warm-up epochs on a throwaway model before the timed epoch, and their time cap. */
+  /** MLP: at most this many warm-up epochs on a throwaway model (fewer once they stop getting faster), and their time cap. */
   mlpWarmupEpochs: number;
   mlpWarmupMaxSec: number;
+  /** MLP: timed epochs (each on a fresh model), and their time cap (at least one runs). */
+  mlpTimedEpochs: number;
+  mlpTimedMaxSec: number;
   cnnSteps: number;
   /** CNN: timing stops once the timed steps took this long (at least one step). */
   cnnBudgetSec: number;
@@ -142,6 +145,8 @@ export async function runTrainingWorkloads(
         warmupSteps: plan.warmupSteps,
         mlpWarmupEpochs: plan.mlpWarmupEpochs,
         mlpWarmupMaxSec: plan.mlpWarmupMaxSec,
+        mlpTimedEpochs: plan.mlpTimedEpochs,
+        mlpTimedMaxSec: plan.mlpTimedMaxSec,
         steps: plan.cnnSteps,
         stepBudgetSec: plan.cnnBudgetSec,
         inferBatch: plan.inferBatch,
@@ -150,7 +155,7 @@ export async function runTrainingWorkloads(
         initWeights: workload === 'mlp' ? initWeights : undefined,
         seed: 1,
       };
-      log(workload === 'mlp' ? `MNIST MLP: ${plan.mlpWarmupEpochs} warm-up epoch(s) (at most ${plan.mlpWarmupMaxSec} s), then one timed epoch of ${plan.trainN.toLocaleString('en-US')} images, batch ${plan.batch} (child process per run)` : `MNIST CNN: up to ${plan.cnnSteps} training steps (${plan.cnnBudgetSec} s budget each), batch ${plan.cnnBatch ?? plan.batch}`);
+      log(workload === 'mlp' ? `MNIST MLP: up to ${plan.mlpWarmupEpochs} warm-up epochs (until they stop getting faster; at most ${plan.mlpWarmupMaxSec} s), then up to ${plan.mlpTimedEpochs} timed epochs (${plan.mlpTimedMaxSec} s) of ${plan.trainN.toLocaleString('en-US')} images, batch ${plan.batch} (child process per run)` : `MNIST CNN: up to ${plan.cnnSteps} training steps (${plan.cnnBudgetSec} s budget each), batch ${plan.cnnBatch ?? plan.batch}`);
       // Baseline: the same child without a framework.
       const baseline = plan.skipBaseline
         ? {}
@@ -167,7 +172,7 @@ export async function runTrainingWorkloads(
           outcomes.set(s.info.id, list);
           const what = o.result
             ? workload === 'mlp'
-              ? `${o.result.samplesPerSec?.toFixed(0)} samples/s, acc ${((o.result.accuracy ?? 0) * 100).toFixed(1)}%`
+              ? `${summarize(o.result.samplesPerSec ?? []).median.toFixed(0)} samples/s, acc ${((o.result.accuracy ?? 0) * 100).toFixed(1)}%`
               : `${summarize(o.result.stepSamplesPerSec ?? []).median.toFixed(1)} samples/s`
             : `error: ${o.error}`;
           log(`  ${s.info.label.padEnd(26)} run ${r + 1}/${plan.repeats}: ${what} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
