@@ -233,7 +233,17 @@ unsafe fn pack_a<const MR: usize>(a: Mat, i0: usize, p0: usize, mc: usize, kc: u
         let rows = MR.min(mc - s * MR);
         let d = dst.add(s * MR * kc);
         let ib = i0 + s * MR;
-        if a.cs == 1 {
+        if a.cs == 1 && rows == MR {
+            // K-outer: the packed strip is written in order (MR row streams are read side by
+            // side), instead of MR passes of scattered stores.
+            let src: [*const f32; MR] = std::array::from_fn(|r| a.ptr.offset((ib + r) as isize * a.rs + p0 as isize));
+            for p in 0..kc {
+                let dp = d.add(p * MR);
+                for r in 0..MR {
+                    *dp.add(r) = *src[r].add(p);
+                }
+            }
+        } else if a.cs == 1 {
             for r in 0..rows {
                 let src = a.ptr.offset((ib + r) as isize * a.rs + p0 as isize);
                 for p in 0..kc {
