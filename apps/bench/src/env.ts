@@ -35,7 +35,8 @@ export function cores(): number {
 function gitCommit(): string | undefined {
   try {
     const sha = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000 }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000 }).trim();
+    // The bench's own earlier results are not a change to what is measured.
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', ':/', `:(top,exclude)apps/bench/results`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000 }).trim();
     return dirty ? `${sha} (+ uncommitted changes)` : sha;
   } catch {
     return undefined;
