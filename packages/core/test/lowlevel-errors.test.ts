@@ -5,34 +5,19 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
-  ArgumentError, DisposedTensorError, ShapeError, TesseraError, accumulatePatches, alias, memory, resolveWindow, zeros,
+  ArgumentError, DisposedTensorError, ShapeError, accumulatePatches, alias, memory, resolveWindow, zeros,
 } from '../src/index.js';
-import { useJs } from './setup.js';
+import { expectTyped, useJs } from './setup.js';
 
 beforeAll(useJs);
 
-/** Expects `fn` to throw a TesseraError of class `type` matching `message`, with no tensor left behind. */
-function expectTypedNoLeak(fn: () => unknown, type: new (...a: never[]) => TesseraError, message: RegExp): void {
-  const before = memory();
-  let caught: unknown;
-  try {
-    fn();
-  } catch (e) {
-    caught = e;
-  }
-  expect(caught, 'no error was thrown').toBeInstanceOf(type);
-  expect((caught as Error).message).toMatch(message);
-  const after = memory();
-  expect([after.numTensors, after.numBytes]).toEqual([before.numTensors, before.numBytes]);
-}
-
 describe('alias', () => {
   it('rejects a non-tensor and a disposed tensor', () => {
-    expectTypedNoLeak(() => alias(null as never), ArgumentError, /^alias: x must be a Tensor, got null/);
-    expectTypedNoLeak(() => alias([1, 2] as never), ArgumentError, /^alias: x must be a Tensor, got an array/);
+    expectTyped(() => alias(null as never), ArgumentError, /^alias: x must be a Tensor, got null/);
+    expectTyped(() => alias([1, 2] as never), ArgumentError, /^alias: x must be a Tensor, got an array/);
     const x = zeros([2]);
     x.dispose();
-    expectTypedNoLeak(() => alias(x), DisposedTensorError, /^alias: /);
+    expectTyped(() => alias(x), DisposedTensorError, /^alias: /);
   });
 
   it('gives a second handle that outlives the first', async () => {
@@ -57,10 +42,10 @@ describe('resolveWindow', () => {
     ['explicit padding with a non-array side', () => resolveWindow('conv2d', 8, 8, [3, 3], { padding: [null, [1, 1]] as never }), /^conv2d: padding must be 'same', 'valid' or \[\[top, bottom\], \[left, right\]\], got \[null,\[1,1\]\]/],
     ['no op name', () => resolveWindow(undefined as never, -1, 8, [3, 3], {}), /^resolveWindow: input h/],
   ];
-  for (const [name, fn, message] of cases) it(`rejects ${name}`, () => expectTypedNoLeak(fn, ArgumentError, message));
+  for (const [name, fn, message] of cases) it(`rejects ${name}`, () => expectTyped(fn, ArgumentError, message));
 
   it('gives a ShapeError when the window does not fit', () => {
-    expectTypedNoLeak(() => resolveWindow('maxPool', 2, 2, [3, 3], {}), ShapeError, /^maxPool: window 3x3 \(dilated 3x3\) does not fit input 2x2/);
+    expectTyped(() => resolveWindow('maxPool', 2, 2, [3, 3], {}), ShapeError, /^maxPool: window 3x3 \(dilated 3x3\) does not fit input 2x2/);
   });
 
   it('resolves valid options (options optional, one number for both strides)', () => {
@@ -72,8 +57,8 @@ describe('resolveWindow', () => {
 describe('accumulatePatches', () => {
   it('checks the window parameters before using them', () => {
     const cols = zeros([1, 3, 3, 3, 3, 2]);
-    expectTypedNoLeak(() => accumulatePatches(cols, [1, 5, 5, 2], null as never), ArgumentError, /^accumulatePatches: window parameters null must have positive integer/);
-    expectTypedNoLeak(
+    expectTyped(() => accumulatePatches(cols, [1, 5, 5, 2], null as never), ArgumentError, /^accumulatePatches: window parameters null must have positive integer/);
+    expectTyped(
       () => accumulatePatches(cols, [1, 5, 5, 2], { window: [3, 3], strides: [0, 1], pads: [0, 0, 0, 0], dilations: [1, 1] }),
       ArgumentError,
       /^accumulatePatches: window parameters .* must have positive integer window\/strides\/dilations pairs/,

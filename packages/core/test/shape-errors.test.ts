@@ -5,21 +5,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
-  ArgumentError, ShapeError, TesseraError, broadcastShapes, collapseAxes, fmtShape, isRowMajor, normAxes, normAxis, shapesEqual, sizeOf,
+  ArgumentError, ShapeError, broadcastShapes, collapseAxes, fmtShape, isRowMajor, normAxes, normAxis, shapesEqual, sizeOf,
   stridesOf,
 } from '../src/index.js';
-
-/** Runs `fn`, expecting a TesseraError of class `type` whose message matches every pattern. */
-function expectTyped(fn: () => unknown, type: new (...a: never[]) => TesseraError, ...patterns: RegExp[]): void {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (e) {
-    caught = e;
-  }
-  expect(caught, 'no error was thrown').toBeInstanceOf(type);
-  for (const p of patterns) expect((caught as Error).message).toMatch(p);
-}
+import { expectTyped } from './setup.js';
 
 /** Shapes that are not shapes, with how the message shows the offending part. */
 const BAD_SHAPES: [string, unknown, RegExp][] = [

@@ -12,21 +12,10 @@ import { Adam, adam, sgd } from '@tessera/optim';
 import { meanSquaredError } from '@tessera/losses';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { applyLora, type Dense, input, layers, loadLoraAdapters, loraAdapter, loraAdapterOf, loraTargets, model, type Model, saveLoraAdapters, sequential } from '../src/index.js';
-import { expectNoLeak, snapshot, useTestBackend } from './helpers.js';
+import { blobs, expectNoLeak, snapshot, useTestBackend } from './helpers.js';
 
 beforeAll(useTestBackend);
 
-/** 48 samples of 4 features; class = argmax of the first three. */
-function blobs(n = 48): { x: Tensor; labels: Tensor; y: Tensor } {
-  const xs = new Float32Array(n * 4);
-  const ls = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    ls[i] = i % 3;
-    for (let j = 0; j < 4; j++) xs[i * 4 + j] = (j === ls[i] ? 1 : 0) + 0.3 * Math.sin(i * 7 + j);
-  }
-  const labels = tensor(ls, [n], 'int32');
-  return { x: tensor(xs, [n, 4]), labels, y: oneHot(labels, 3) };
-}
 
 /** Exact copies of the weight values (Float32Array: compared bit for bit). */
 function valuesOf(ws: { value: Tensor }[]): Float32Array[] {

@@ -1,5 +1,5 @@
 import { createJsBackend } from '@tessera/backend-js';
-import { memory, setBackend, tensor, type Tensor } from '@tessera/core';
+import { memory, oneHot, setBackend, tensor, type Tensor } from '@tessera/core';
 import { type GoldenTensor, worstMismatch } from '@tessera/data/golden';
 import { expect } from 'vitest';
 import { createTestBackend } from '../../../scripts/test-backend.mjs';
@@ -47,4 +47,16 @@ export class Sink {
     this.text += s;
     return true;
   }
+}
+
+/** 48 samples of 4 features; class = argmax of the first three. */
+export function blobs(n = 48): { x: Tensor; labels: Tensor; y: Tensor } {
+  const xs = new Float32Array(n * 4);
+  const ls = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    ls[i] = i % 3;
+    for (let j = 0; j < 4; j++) xs[i * 4 + j] = (j === ls[i] ? 1 : 0) + 0.3 * Math.sin(i * 7 + j);
+  }
+  const labels = tensor(ls, [n], 'int32');
+  return { x: tensor(xs, [n, 4]), labels, y: oneHot(labels, 3) };
 }

@@ -7,31 +7,18 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { dispose, FormatError, oneHot, tensor, type Tensor } from '@tessera/core';
+import { dispose, FormatError, tensor, type Tensor } from '@tessera/core';
 import { fromHostArray, parseSafetensors, type SafeTensor, serializeSafetensors } from '@tessera/data';
 import { adam } from '@tessera/optim';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyLora, type Dense, input, layers, loadModel, loadModelFromArtifacts, loraAdapterOf, type Model, model, type ModelJson, sequential } from '../src/index.js';
 import { crc32 } from '../src/io/crc32.js';
-import { expectNoLeak, snapshot, useTestBackend } from './helpers.js';
+import { blobs, expectNoLeak, snapshot, useTestBackend } from './helpers.js';
 
 beforeAll(useTestBackend);
 const dir = mkdtempSync(path.join(tmpdir(), 'tessera-lora-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** 48 samples of 4 features; class = argmax of the first three. */
-function blobs(n = 48): { x: Tensor; y: Tensor } {
-  const xs = new Float32Array(n * 4);
-  const ls = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    ls[i] = i % 3;
-    for (let j = 0; j < 4; j++) xs[i * 4 + j] = (j === ls[i] ? 1 : 0) + 0.3 * Math.sin(i * 7 + j);
-  }
-  const labels = tensor(ls, [n], 'int32');
-  const y = oneHot(labels, 3);
-  labels.dispose();
-  return { x: tensor(xs, [n, 4]), y };
-}
 
 /** dense h1 → batch norm → dense h2 → softmax head. */
 function mlp(): Model {
@@ -86,7 +73,8 @@ describe('save / load with active LoRA adapters', () => {
   it('round-trips through files: adapters, predictions, trainable set, optimizer state; training continues identically; merge() works after load', async () => {
     const before = snapshot();
     const m = mlp();
-    const { x, y } = blobs();
+    const { x, labels, y } = blobs();
+    labels.dispose();
     const adapters = applyLora(m, { rank: 2, alpha: 4, targets: ['h1', 'h2'], seed: 5 });
     m.compile({ optimizer: adam({ learningRate: 0.02 }), loss: 'categorical_crossentropy' });
     m.compiled!.ownsOptimizer = true;
@@ -187,7 +175,8 @@ describe('save / load with active LoRA adapters', () => {
       ad.b.assign(v);
       v.dispose();
     }
-    const { x, y } = blobs(8);
+    const { x, labels, y } = blobs(8);
+    labels.dispose();
     const back = await loadModelFromArtifacts(await m.toArtifacts());
     expect(['d1', 'd2'].map((n) => loraAdapterOf(back.getLayer(n) as Dense)?.alpha)).toEqual([3, 3]);
     expect(maxAbsDiff(predict(back, x), predict(m, x))).toBeLessThanOrEqual(1e-6);
