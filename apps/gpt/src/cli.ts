@@ -3,7 +3,7 @@
  * apps/mnist: `js` ships with `tessera`, the others load from their packages).
  * @module
  */
-import { cliArgs, intFlag, numberFlag } from '@tessera/app-kit';
+import { intFlag, numberFlag, parseFlags } from '@tessera/app-kit';
 
 export { useBackend } from '@tessera/app-kit';
 
@@ -119,95 +119,63 @@ export function defaults(print: (line: string) => void = console.log): Options {
  * @example parseArgs(['--model', 'bert', '--steps', '100'])
  */
 export function parseArgs(argv: readonly string[], print: (line: string) => void = console.log): Options | null {
-  const args = cliArgs(argv);
+  const str = { type: 'string' } as const;
+  const { values: v } = parseFlags(
+    argv,
+    {
+      help: { type: 'boolean', short: 'h' },
+      model: str,
+      backend: str,
+      steps: str,
+      'batch-size': str,
+      lr: str,
+      seed: str,
+      'd-model': str,
+      layers: str,
+      heads: str,
+      intermediate: str,
+      'val-words': str,
+      'train-words': str,
+      'eval-every': str,
+      samples: str,
+      temperature: str,
+      'top-k': str,
+      'top-p': str,
+      out: str,
+      quiet: { type: 'boolean' },
+    },
+    USAGE,
+  );
+  if (v.help) return null;
   const o = defaults(print);
-  let intermediateGiven = false;
-  let stepsGiven = false;
-  let batchGiven = false;
-  let lrGiven = false;
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    const [flag, inline] = a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
-    const value = (): string | undefined => inline ?? args[++i];
-    switch (flag) {
-      case '-h':
-      case '--help':
-        return null;
-      case '--model': {
-        const v = value();
-        if (v !== 'gpt' && v !== 'bert') throw new Error(`--model must be gpt or bert, got ${JSON.stringify(v)}`);
-        o.model = v;
-        break;
-      }
-      case '--backend': {
-        const v = value();
-        if (!v) throw new Error('--backend needs a name (js, wasm, native, webgpu)');
-        o.backend = v;
-        break;
-      }
-      case '--steps':
-        o.steps = intFlag(flag, value(), 1);
-        stepsGiven = true;
-        break;
-      case '--batch-size':
-        o.batchSize = intFlag(flag, value(), 1);
-        batchGiven = true;
-        break;
-      case '--lr':
-        o.learningRate = numberFlag(flag, value(), (x) => x > 0, 'a positive number');
-        lrGiven = true;
-        break;
-      case '--seed':
-        o.seed = intFlag(flag, value(), 0);
-        break;
-      case '--d-model':
-        o.dModel = intFlag(flag, value(), 1);
-        break;
-      case '--layers':
-        o.layers = intFlag(flag, value(), 1);
-        break;
-      case '--heads':
-        o.heads = intFlag(flag, value(), 1);
-        break;
-      case '--intermediate':
-        o.intermediateDim = intFlag(flag, value(), 1);
-        intermediateGiven = true;
-        break;
-      case '--val-words':
-        o.valWords = intFlag(flag, value(), 1);
-        break;
-      case '--train-words':
-        o.trainWords = intFlag(flag, value(), 1);
-        break;
-      case '--eval-every':
-        o.evalEvery = intFlag(flag, value(), 1);
-        break;
-      case '--samples':
-        o.samples = intFlag(flag, value(), 0);
-        break;
-      case '--temperature':
-        o.temperature = numberFlag(flag, value(), (x) => x >= 0, 'a number >= 0');
-        break;
-      case '--top-k':
-        o.topK = intFlag(flag, value(), 0);
-        break;
-      case '--top-p':
-        o.topP = numberFlag(flag, value(), (x) => x > 0 && x <= 1, 'a number in (0, 1]');
-        break;
-      case '--out':
-        o.out = value() ?? o.out;
-        break;
-      case '--quiet':
-        o.verbose = 0;
-        break;
-      default:
-        throw new Error(`unknown option ${JSON.stringify(a)}\n\n${USAGE}`);
-    }
+  if (v.model !== undefined) {
+    if (v.model !== 'gpt' && v.model !== 'bert') throw new Error(`--model must be gpt or bert, got ${JSON.stringify(v.model)}`);
+    o.model = v.model;
   }
-  if (!intermediateGiven) o.intermediateDim = 4 * o.dModel;
-  if (!stepsGiven) o.steps = MODEL_DEFAULTS[o.model].steps;
-  if (!batchGiven) o.batchSize = MODEL_DEFAULTS[o.model].batchSize;
-  if (!lrGiven) o.learningRate = MODEL_DEFAULTS[o.model].learningRate;
+  if (v.backend !== undefined) {
+    if (!v.backend) throw new Error('--backend needs a name (js, wasm, native, webgpu)');
+    o.backend = v.backend;
+  }
+  const int = (flag: keyof typeof v & string, min: number): number | undefined => (v[flag] === undefined ? undefined : intFlag(`--${flag}`, v[flag] as string, min));
+  const num = (flag: keyof typeof v & string, ok: (x: number) => boolean, what: string): number | undefined => (v[flag] === undefined ? undefined : numberFlag(`--${flag}`, v[flag] as string, ok, what));
+  const model = MODEL_DEFAULTS[o.model];
+  o.steps = int('steps', 1) ?? model.steps;
+  o.batchSize = int('batch-size', 1) ?? model.batchSize;
+  o.learningRate = num('lr', (x) => x > 0, 'a positive number') ?? model.learningRate;
+  o.seed = int('seed', 0) ?? o.seed;
+  o.dModel = int('d-model', 1) ?? o.dModel;
+  o.layers = int('layers', 1) ?? o.layers;
+  o.heads = int('heads', 1) ?? o.heads;
+  o.intermediateDim = int('intermediate', 1) ?? 4 * o.dModel;
+  o.valWords = int('val-words', 1) ?? o.valWords;
+  o.trainWords = int('train-words', 1) ?? o.trainWords;
+  o.evalEvery = int('eval-every', 1) ?? o.evalEvery;
+  o.samples = int('samples', 0) ?? o.samples;
+  o.temperature = num('temperature', (x) => x >= 0, 'a number >= 0') ?? o.temperature;
+  o.topK = int('top-k', 0) ?? o.topK;
+  o.topP = num('top-p', (x) => x > 0 && x <= 1, 'a number in (0, 1]') ?? o.topP;
+  if (v.out !== undefined) o.out = v.out;
+  if (v.quiet) o.verbose = 0;
   if (o.dModel % o.heads !== 0) throw new Error(`--d-model ${o.dModel} must be a multiple of --heads ${o.heads}`);
   if (o.out === '') o.out = o.model === 'gpt' ? './gpt-model' : './bert-model';
   return o;

@@ -2,6 +2,7 @@
  * What the example apps (mnist, gpt, finetune) share: `--backend <name>` and the flag parsing of their command lines.
  * @module
  */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { type BackendFactory, init, registerBackend } from 'tessera';
 
 /** The factory each optional backend package exports. */
@@ -32,8 +33,30 @@ export async function useBackend(name: string): Promise<string> {
 }
 
 /** The command-line arguments without the leading `--` that `pnpm start -- …` passes on. */
-export function cliArgs(argv: readonly string[]): string[] {
+function cliArgs(argv: readonly string[]): string[] {
   return argv[0] === '--' ? argv.slice(1) : [...argv];
+}
+
+/** The flags a CLI takes: `string` ones take a value (`--epochs 3` or `--epochs=3`), `boolean` ones none. */
+export type FlagSpec = NonNullable<ParseArgsConfig['options']>;
+
+/**
+ * Parses a command line with Node's `util.parseArgs` (strict): `--flag value`, `--flag=value`
+ * and boolean flags, a leading `--` ignored. An unknown flag, a missing value or an extra
+ * positional argument (beyond `maxPositionals`) is an error naming it, followed by `usage`.
+ * @example parseFlags(['--epochs', '3'], { epochs: { type: 'string' } }, USAGE).values.epochs // '3'
+ */
+export function parseFlags<F extends FlagSpec>(argv: readonly string[], flags: F, usage: string, maxPositionals = 0): { values: { [K in keyof F]?: F[K]['type'] extends 'boolean' ? boolean : string }; positionals: string[] } {
+  let parsed: { values: Record<string, unknown>; positionals: string[] };
+  try {
+    parsed = parseArgs({ args: cliArgs(argv), options: flags, strict: true, allowPositionals: true });
+  } catch (e) {
+    // Node's messages ("Unknown option '--x'", "Option '--epochs <value>' argument missing"), in our lower case.
+    const msg = e instanceof Error ? e.message : String(e);
+    throw new Error(`${msg.charAt(0).toLowerCase()}${msg.slice(1)}\n\n${usage}`);
+  }
+  if (parsed.positionals.length > maxPositionals) throw new Error(`unexpected argument ${JSON.stringify(parsed.positionals[maxPositionals])}\n\n${usage}`);
+  return parsed as never;
 }
 
 /**

@@ -4,7 +4,7 @@
  * @module
  */
 import path from 'node:path';
-import { cliArgs, intFlag, useBackend } from '@tessera/app-kit';
+import { intFlag, numberFlag, parseFlags, useBackend } from '@tessera/app-kit';
 import {
   dispose,
   layers,
@@ -88,68 +88,50 @@ Options (predict):
  * @example parseArgs(['--epochs', '1', '--model', 'cnn'])
  */
 export function parseArgs(argv: readonly string[], print: (line: string) => void = console.log): Command {
-  const args = cliArgs(argv);
-  let command: 'train' | 'predict' = 'train';
-  if (args[0] === 'predict' || args[0] === 'train') command = args.shift() as 'train' | 'predict';
+  const str = { type: 'string' } as const;
+  const { values: v, positionals } = parseFlags(
+    argv,
+    {
+      help: { type: 'boolean', short: 'h' },
+      backend: str,
+      epochs: str,
+      'batch-size': str,
+      model: str,
+      'train-size': str,
+      'test-size': str,
+      'validation-split': str,
+      seed: str,
+      out: str,
+      quiet: { type: 'boolean' },
+      'model-dir': str,
+      count: str,
+    },
+    USAGE,
+    1,
+  );
+  if (v.help) return { command: 'help' };
+  const command = positionals[0] ?? 'train';
+  if (command !== 'train' && command !== 'predict') throw new Error(`unknown command ${JSON.stringify(command)} (train or predict)\n\n${USAGE}`);
   const train: TrainOptions = { backend: 'js', epochs: 10, batchSize: 32, model: 'mlp', trainSize: 60000, testSize: 10000, out: './mnist-model', validationSplit: 0.2, verbose: 'auto', seed: 0, print };
   const pred: PredictOptions = { backend: 'js', modelDir: './mnist-model', count: 20, print };
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    const [flag, inline] = a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
-    const value = (): string | undefined => inline ?? args[++i];
-    switch (flag) {
-      case '-h':
-      case '--help':
-        return { command: 'help' };
-      case '--backend': {
-        const v = value();
-        if (!v) throw new Error('--backend needs a name (js, wasm, webgpu, native)');
-        train.backend = pred.backend = v;
-        break;
-      }
-      case '--epochs':
-        train.epochs = intFlag(flag, value(), 1);
-        break;
-      case '--batch-size':
-        train.batchSize = intFlag(flag, value(), 1);
-        break;
-      case '--model': {
-        const v = value();
-        if (v !== 'mlp' && v !== 'cnn') throw new Error(`--model must be mlp or cnn, got ${JSON.stringify(v)}`);
-        train.model = v;
-        break;
-      }
-      case '--train-size':
-        train.trainSize = intFlag(flag, value(), 10);
-        break;
-      case '--test-size':
-        train.testSize = intFlag(flag, value(), 1);
-        break;
-      case '--validation-split': {
-        const v = Number(value());
-        if (!(v >= 0 && v < 1)) throw new Error('--validation-split needs a number in [0, 1)');
-        train.validationSplit = v;
-        break;
-      }
-      case '--seed':
-        train.seed = intFlag(flag, value(), 0);
-        break;
-      case '--out':
-        train.out = value() ?? train.out;
-        break;
-      case '--quiet':
-        train.verbose = 0;
-        break;
-      case '--model-dir':
-        pred.modelDir = value() ?? pred.modelDir;
-        break;
-      case '--count':
-        pred.count = intFlag(flag, value(), 1);
-        break;
-      default:
-        throw new Error(`unknown option ${JSON.stringify(a)}\n\n${USAGE}`);
-    }
+  if (v.backend !== undefined) {
+    if (!v.backend) throw new Error('--backend needs a name (js, wasm, webgpu, native)');
+    train.backend = pred.backend = v.backend;
   }
+  if (v.epochs !== undefined) train.epochs = intFlag('--epochs', v.epochs, 1);
+  if (v['batch-size'] !== undefined) train.batchSize = intFlag('--batch-size', v['batch-size'], 1);
+  if (v.model !== undefined) {
+    if (v.model !== 'mlp' && v.model !== 'cnn') throw new Error(`--model must be mlp or cnn, got ${JSON.stringify(v.model)}`);
+    train.model = v.model;
+  }
+  if (v['train-size'] !== undefined) train.trainSize = intFlag('--train-size', v['train-size'], 10);
+  if (v['test-size'] !== undefined) train.testSize = intFlag('--test-size', v['test-size'], 1);
+  if (v['validation-split'] !== undefined) train.validationSplit = numberFlag('--validation-split', v['validation-split'], (x) => x >= 0 && x < 1, 'a number in [0, 1)');
+  if (v.seed !== undefined) train.seed = intFlag('--seed', v.seed, 0);
+  if (v.out !== undefined) train.out = v.out;
+  if (v.quiet) train.verbose = 0;
+  if (v['model-dir'] !== undefined) pred.modelDir = v['model-dir'];
+  if (v.count !== undefined) pred.count = intFlag('--count', v.count, 1);
   return command === 'train' ? { command, options: train } : { command, options: pred };
 }
 

@@ -20,7 +20,10 @@ describe('mnist app', () => {
     expect(parseArgs(['--help']).command).toBe('help');
     expect(() => parseArgs(['--epochs', '0'])).toThrow(/--epochs needs an integer >= 1/);
     expect(() => parseArgs(['--model', 'rnn'])).toThrow(/mlp or cnn/);
-    expect(() => parseArgs(['--frobnicate'])).toThrow(/unknown option/);
+    expect(() => parseArgs(['--frobnicate'])).toThrow(/unknown option '--frobnicate'/);
+    expect(() => parseArgs(['--epochs'])).toThrow(/'--epochs <value>' argument missing/);
+    expect(() => parseArgs(['predict', 'extra'])).toThrow(/unexpected argument "extra"/);
+    expect(() => parseArgs(['fit'])).toThrow(/unknown command "fit"/);
   });
 
   it('builds the classic MLP and CNN', () => {
