@@ -75,15 +75,15 @@ function makeParts(c: TransformerConfig): Parts {
 function graph(p: Parts, causal: boolean): { inputs: ReturnType<typeof input>; outputs: ReturnType<typeof input> } {
   const ids = input({ shape: [null], dtype: 'int32', name: 'tokens' });
   let h = p.embed.apply(ids);
-  for (const b of p.blocks) h = b.apply(h, causal ? ({ useCausalMask: true } as CallOptions) : {});
+  for (const b of p.blocks) h = b.apply(h, causal ? { useCausalMask: true } : {});
   return { inputs: ids, outputs: p.head.apply(p.norm.apply(h)) };
 }
 
 /** The forward pass both models share; intermediate tensors are freed as it goes. */
 function forward(p: Parts, x: Tensor, causal: boolean, opts: TransformerCallOptions): Tensor {
-  let h = p.embed.apply(x, { startIndex: opts.startIndex ?? 0 } as CallOptions);
+  let h = p.embed.apply(x, { startIndex: opts.startIndex ?? 0 });
   p.blocks.forEach((b, i) => {
-    const next = b.apply(h, { training: opts.training, useCausalMask: causal, cache: opts.cache?.layer(i) } as CallOptions);
+    const next = b.apply(h, { training: opts.training, useCausalMask: causal, cache: opts.cache?.layer(i) });
     h.dispose();
     h = next;
   });

@@ -45,6 +45,14 @@ export interface PositionEmbeddingArgs extends LayerArgs {
   initializer?: InitializerIdentifier;
 }
 
+/** Position rows `[t, dim]` shaped like `x`: themselves for an unbatched input, else broadcast over the batch (the rows are freed). */
+function alongBatch(rows: Tensor, x: Tensor): Tensor {
+  if (x.rank === 2) return rows;
+  const out = broadcastTo(rows, x.shape);
+  rows.dispose();
+  return out;
+}
+
 /**
  * Learned position embeddings (keras-hub `PositionEmbedding`): given a sequence `[batch, T,
  * dim]` it returns the embeddings of positions `startIndex .. startIndex+T-1`, broadcast to the
@@ -77,11 +85,7 @@ export class PositionEmbedding extends Layer {
     const t = x.shape[x.rank - 2]!;
     const start = positions(this, opts, t, this.maxLength);
     const e = this.embeddings!.value;
-    const rows = slice(e, [start, 0], [t, e.shape[1]!]);
-    if (x.rank === 2) return rows;
-    const out = broadcastTo(rows, x.shape);
-    rows.dispose();
-    return out;
+    return alongBatch(slice(e, [start, 0], [t, e.shape[1]!]), x);
   }
 
   override computeOutputShape(inputShape: Shape): Shape {
@@ -144,11 +148,7 @@ export class SinusoidalPositionEncoding extends Layer {
         data[p * dim + i] = i % 2 === 0 ? Math.sin(angle) : Math.cos(angle);
       }
     }
-    const rows = tensor(data, [t, dim]);
-    if (x.rank === 2) return rows;
-    const out = broadcastTo(rows, x.shape);
-    rows.dispose();
-    return out;
+    return alongBatch(tensor(data, [t, dim]), x);
   }
 
   override computeOutputShape(inputShape: Shape): Shape {
