@@ -51,8 +51,9 @@ export function parseFlags<F extends FlagSpec>(argv: readonly string[], flags: F
   try {
     parsed = parseArgs({ args: cliArgs(argv), options: flags, strict: true, allowPositionals: true });
   } catch (e) {
-    // Node's messages ("Unknown option '--x'", "Option '--epochs <value>' argument missing"), in our lower case.
-    const msg = e instanceof Error ? e.message : String(e);
+    // Node's messages ("Unknown option '--x'", "Option '--epochs <value>' argument missing"), in our lower
+    // case and without its hint about a positional after `--` (our CLIs drop a leading `--`).
+    const msg = (e instanceof Error ? e.message : String(e)).split('. To specify a positional argument')[0]!;
     throw new Error(`${msg.charAt(0).toLowerCase()}${msg.slice(1)}\n\n${usage}`);
   }
   if (parsed.positionals.length > maxPositionals) throw new Error(`unexpected argument ${JSON.stringify(parsed.positionals[maxPositionals])}\n\n${usage}`);
