@@ -11,26 +11,4 @@ export { readIdx, decodeMnist, type IdxArray, type MnistSplit } from './idx.js';
 export { loadMnist, type Mnist, type MnistOptions } from './mnist.js';
 export { parseCsv, loadCsv, type CsvColumn, type CsvColumnType, type CsvData, type CsvMissing, type CsvOptions, type CsvTable } from './csv.js';
 export { parseSafetensors, serializeSafetensors, toHostArray, fromHostArray, type SafeTensor, type SafeDType, type SafetensorsFile } from './safetensors.js';
-export {
-  Tokenizer,
-  CharTokenizer,
-  BpeTokenizer,
-  tokenizerFromJSON,
-  saveTokenizer,
-  loadTokenizer,
-  pretokenize,
-  DEFAULT_SPECIAL_TOKENS,
-  SPECIAL_ROLES,
-  type SpecialRole,
-  type SpecialTokens,
-  type EncodeOptions,
-  type DecodeOptions,
-  type EncodeBatchOptions,
-  type EncodedBatch,
-  type TokenizerJson,
-  type CharTokenizerOptions,
-  type CharTrainOptions,
-  type BpePretokenizer,
-  type BpeTokenizerOptions,
-  type BpeTrainOptions,
-} from './tokenizers/index.js';
+export * from './tokenizers/index.js';
